@@ -1,0 +1,418 @@
+/*
+ * Running guest code: the TB cache (a global table keyed by pc and mode
+ * flags, behind a per-vCPU jump cache), block chaining through goto_tb
+ * slots, per-page invalidation for self-modifying code, the vCPU loop and
+ * guest exceptions (helpers and host faults leave a block with
+ * siglongjmp; the pc is restored from the last INSN_START).
+ *
+ * Blocks are never freed while vCPU threads may still run them: an
+ * invalidated block is only marked and unhooked.  Translation and table
+ * updates run under one lock; lookups in the jump cache are lock-free.
+ */
+#include "config.h"
+#include "jit-internal.h"
+#include <emu/log.h>
+#include <string.h>
+
+EmuJitOptions emu_jit_opts = {
+    .size = sizeof(EmuJitOptions),
+    .backend = EMU_JIT_BACKEND_INTERP,
+    .optimize = true,
+};
+
+static GMutex tb_lock;
+static GHashTable *tb_table;      /* key (pc, flags) -> EmuJitTb */
+static GHashTable *page_table;    /* guest page -> GPtrArray of EmuJitTb */
+static GPtrArray *all_cpus;
+static void (*code_page_hook)(uint64_t page);
+static EmuJitStats stats = { .size = sizeof(EmuJitStats) };
+static __thread EmuJitCpu *current_cpu;
+
+#define PAGE_MASK_ (~(uint64_t)4095)
+
+typedef struct TbKey {
+    uint64_t pc;
+    uint32_t flags;
+} TbKey;
+
+static guint tb_key_hash(gconstpointer p)
+{
+    const TbKey *k = p;
+    return (guint)(k->pc ^ (k->pc >> 32) ^ ((uint64_t)k->flags << 7));
+}
+
+static gboolean tb_key_equal(gconstpointer a, gconstpointer b)
+{
+    const TbKey *x = a, *y = b;
+    return x->pc == y->pc && x->flags == y->flags;
+}
+
+static void tables_init(void)
+{
+    if (!tb_table) {
+        tb_table = g_hash_table_new_full(tb_key_hash, tb_key_equal, g_free,
+                                         NULL);
+        page_table = g_hash_table_new_full(g_int64_hash, g_int64_equal,
+                                           g_free,
+                                           (GDestroyNotify)g_ptr_array_unref);
+        all_cpus = g_ptr_array_new();
+    }
+}
+
+EMU_API bool emu_jit_backend_from_name(const char *name, EmuJitBackend *out)
+{
+    if (!g_strcmp0(name, "interp") || !g_strcmp0(name, "tci")) {
+        *out = EMU_JIT_BACKEND_INTERP;
+        return true;
+    }
+    if (!g_strcmp0(name, "x86_64") || !g_strcmp0(name, "native")) {
+        *out = EMU_JIT_BACKEND_X86_64;
+        return true;
+    }
+    return false;
+}
+
+EMU_API bool emu_jit_configure(const EmuJitOptions *opts, GError **errp)
+{
+    if (opts->size < offsetof(EmuJitOptions, single_step)) {
+        g_set_error(errp, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+                    "JIT options struct too small (%u bytes)", opts->size);
+        return false;
+    }
+    if (opts->backend == EMU_JIT_BACKEND_X86_64) {
+        g_set_error(errp, G_FILE_ERROR, G_FILE_ERROR_NOSYS,
+                    "the x86_64 host backend is not built yet; "
+                    "use the interpreter");
+        return false;
+    }
+    memcpy(&emu_jit_opts, opts, MIN((size_t)opts->size, sizeof(EmuJitOptions)));
+    emu_jit_opts.size = sizeof(EmuJitOptions);
+    return true;
+}
+
+EMU_API void emu_jit_set_code_page_hook(void (*hook)(uint64_t page))
+{
+    code_page_hook = hook;
+}
+
+EMU_API void emu_jit_get_stats(EmuJitStats *out)
+{
+    g_mutex_lock(&tb_lock);
+    uint32_t size = MIN(out->size, (uint32_t)sizeof(stats));
+    memcpy((char *)out + sizeof(uint32_t), (char *)&stats + sizeof(uint32_t),
+           size - sizeof(uint32_t));
+    g_mutex_unlock(&tb_lock);
+}
+
+/* ---- vCPUs ---- */
+
+EMU_API EmuJitCpu *emu_jit_cpu_new(const EmuCpuClass *cls, const char *model,
+                                   GError **errp)
+{
+    if (cls->size < offsetof(EmuCpuClass, copy_state)) {
+        g_set_error(errp, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+                    "CPU class for %s is too old (size %u)", cls->arch,
+                    cls->size);
+        return NULL;
+    }
+    EmuJitCpu *cpu = g_new0(EmuJitCpu, 1);
+    cpu->cls = cls;
+    cpu->env = g_malloc0(cls->state_size);
+    cpu->model = g_strdup(model);
+    if (!cls->reset(cpu->env, model, errp)) {
+        emu_jit_cpu_free(cpu);
+        return NULL;
+    }
+    g_mutex_lock(&tb_lock);
+    tables_init();
+    g_ptr_array_add(all_cpus, cpu);
+    g_mutex_unlock(&tb_lock);
+    return cpu;
+}
+
+EMU_API void emu_jit_cpu_free(EmuJitCpu *cpu)
+{
+    if (!cpu) {
+        return;
+    }
+    g_mutex_lock(&tb_lock);
+    if (all_cpus) {
+        g_ptr_array_remove(all_cpus, cpu);
+    }
+    g_mutex_unlock(&tb_lock);
+    g_free(cpu->env);
+    g_free(cpu->model);
+    g_free(cpu);
+}
+
+EMU_API void *emu_jit_cpu_env(EmuJitCpu *cpu)
+{
+    return cpu->env;
+}
+
+EMU_API const EmuCpuClass *emu_jit_cpu_class(EmuJitCpu *cpu)
+{
+    return cpu->cls;
+}
+
+EMU_API EmuJitCpu *emu_jit_cpu_current(void)
+{
+    return current_cpu;
+}
+
+EMU_API void emu_jit_cpu_kick(EmuJitCpu *cpu)
+{
+    cpu->exit_request = 1;
+}
+
+/* ---- translation ---- */
+
+static void page_add_tb(uint64_t page, EmuJitTb *tb)
+{
+    GPtrArray *list = g_hash_table_lookup(page_table, &page);
+    if (!list) {
+        uint64_t *key = g_new(uint64_t, 1);
+        *key = page;
+        list = g_ptr_array_new();
+        g_hash_table_insert(page_table, key, list);
+        if (code_page_hook) {
+            code_page_hook(page);
+        }
+    }
+    g_ptr_array_add(list, tb);
+}
+
+static void log_ir(const char *title, EmuJitCtx *ctx)
+{
+    char *text = emu_jit_dump(ctx->insns, ctx->n_insns);
+    emu_log("%s\n%s\n", title, text);
+    g_free(text);
+}
+
+static EmuJitTb *translate_block(EmuJitCpu *cpu, uint64_t pc, uint32_t flags)
+{
+    const EmuCpuClass *cls = cpu->cls;
+    EmuJitCtx *ctx = emu_jit_ctx_new();
+    unsigned max = emu_jit_opts.single_step ? 1 :
+                   emu_jit_opts.max_insns ? emu_jit_opts.max_insns :
+                   cls->max_insns;
+    size_t size = cls->translate(ctx, pc, flags, emu_jit_opts.guest_base, max);
+    if (emu_log_enabled(EMU_LOG_IN_ASM)) {
+        emu_jit_log_guest_code(cls, pc,
+                               (const uint8_t *)(uintptr_t)(emu_jit_opts.guest_base + pc),
+                               size, flags);
+    }
+    if (emu_log_enabled(EMU_LOG_OP)) {
+        log_ir("OP:", ctx);
+    }
+    stats.ir_ops_before_opt += ctx->n_insns;
+    if (emu_jit_opts.optimize) {
+        emu_jit_optimize(ctx);
+        if (emu_log_enabled(EMU_LOG_OP)) {
+            log_ir("OP after optimization:", ctx);
+        }
+    }
+    stats.ir_ops_after_opt += ctx->n_insns;
+    if (emu_log_enabled(EMU_LOG_OUT_ASM)) {
+        emu_log("OUT: [interpreter backend: %u IR ops, no host code]\n\n",
+                ctx->n_insns);
+    }
+    EmuJitTb *tb = g_new0(EmuJitTb, 1);
+    tb->pc = pc;
+    tb->flags = flags;
+    tb->guest_size = (uint32_t)MAX(size, 1);
+    tb->insns = g_memdup2(ctx->insns, ctx->n_insns * sizeof(EmuJitInsn));
+    tb->n_insns = ctx->n_insns;
+    tb->n_temps = ctx->n_temps;
+    tb->label_pos = emu_jit_label_positions(ctx->insns, ctx->n_insns,
+                                            ctx->n_labels);
+    emu_jit_ctx_free(ctx);
+    stats.blocks_translated++;
+    return tb;
+}
+
+static EmuJitTb *lookup_or_translate(EmuJitCpu *cpu, uint64_t pc,
+                                     uint32_t flags)
+{
+    unsigned slot = (unsigned)((pc >> 2) ^ (pc >> 14)) & 4095;
+    EmuJitTb *tb = cpu->jmp_cache[slot];
+    if (tb && tb->pc == pc && tb->flags == flags && !tb->invalid) {
+        return tb;
+    }
+    g_mutex_lock(&tb_lock);
+    TbKey key = { pc, flags };
+    tb = g_hash_table_lookup(tb_table, &key);
+    if (!tb) {
+        tb = translate_block(cpu, pc, flags);
+        g_hash_table_insert(tb_table, g_memdup2(&key, sizeof(key)), tb);
+        uint64_t first = pc & PAGE_MASK_;
+        uint64_t last = (pc + tb->guest_size - 1) & PAGE_MASK_;
+        page_add_tb(first, tb);
+        if (last != first) {
+            page_add_tb(last, tb);
+        }
+    }
+    g_mutex_unlock(&tb_lock);
+    cpu->jmp_cache[slot] = tb;
+    return tb;
+}
+
+/* ---- invalidation ---- */
+
+static void invalidate_tb_locked(EmuJitTb *tb)
+{
+    if (tb->invalid) {
+        return;
+    }
+    tb->invalid = 1;
+    TbKey key = { tb->pc, tb->flags };
+    if (g_hash_table_lookup(tb_table, &key) == tb) {
+        g_hash_table_remove(tb_table, &key);
+    }
+    stats.blocks_invalidated++;
+}
+
+static void invalidate_page_locked(uint64_t page, uint64_t start, uint64_t end)
+{
+    GPtrArray *list = g_hash_table_lookup(page_table, &page);
+    if (!list) {
+        return;
+    }
+    for (guint i = 0; i < list->len;) {
+        EmuJitTb *tb = g_ptr_array_index(list, i);
+        if (tb->pc < end && start < tb->pc + tb->guest_size) {
+            invalidate_tb_locked(tb);
+        }
+        if (tb->invalid) {
+            g_ptr_array_remove_index_fast(list, i);
+        } else {
+            i++;
+        }
+    }
+    if (list->len == 0) {
+        g_hash_table_remove(page_table, &page);
+    }
+}
+
+EMU_API void emu_jit_invalidate(uint64_t start, uint64_t len)
+{
+    if (!len) {
+        return;
+    }
+    g_mutex_lock(&tb_lock);
+    tables_init();
+    uint64_t end = start + len;
+    for (uint64_t page = start & PAGE_MASK_; page < end; page += 4096) {
+        invalidate_page_locked(page, start, end);
+        if (page + 4096 < page) {
+            break;
+        }
+    }
+    g_mutex_unlock(&tb_lock);
+}
+
+EMU_API bool emu_jit_page_has_code(uint64_t page)
+{
+    g_mutex_lock(&tb_lock);
+    tables_init();
+    page &= PAGE_MASK_;
+    bool has = g_hash_table_contains(page_table, &page);
+    g_mutex_unlock(&tb_lock);
+    return has;
+}
+
+EMU_API void emu_jit_flush(void)
+{
+    g_mutex_lock(&tb_lock);
+    tables_init();
+    GHashTableIter it;
+    gpointer key, value;
+    g_hash_table_iter_init(&it, tb_table);
+    while (g_hash_table_iter_next(&it, &key, &value)) {
+        ((EmuJitTb *)value)->invalid = 1;
+        g_hash_table_iter_remove(&it);
+    }
+    g_hash_table_remove_all(page_table);
+    stats.flushes++;
+    g_mutex_unlock(&tb_lock);
+}
+
+/* ---- the loop ---- */
+
+EMU_API void emu_jit_raise(int excp, uint64_t aux, bool restore_pc)
+{
+    EmuJitCpu *cpu = current_cpu;
+    g_assert(cpu && cpu->in_tb);
+    if (restore_pc) {
+        cpu->cls->set_pc(cpu->env, cpu->insn_pc);
+    }
+    cpu->excp = excp;
+    cpu->excp_aux = aux;
+    cpu->in_tb = 0;
+    siglongjmp(cpu->jmp, 1);
+}
+
+EMU_API bool emu_jit_host_fault(uint64_t guest_addr, bool is_write)
+{
+    EmuJitCpu *cpu = current_cpu;
+    if (!cpu || !cpu->in_tb) {
+        return false;
+    }
+    emu_jit_raise(EMU_EXCP_SEGV, guest_addr, true);
+}
+
+static EmuJitTb *next_block(EmuJitCpu *cpu, EmuJitTb *prev, int64_t exit_val)
+{
+    const EmuCpuClass *cls = cpu->cls;
+    uint64_t pc = cls->get_pc(cpu->env);
+    uint32_t flags = cls->get_flags(cpu->env);
+    if (prev && exit_val > 0 && exit_val <= 2 && !prev->invalid) {
+        EmuJitTb *linked = prev->link[exit_val - 1];
+        if (linked && !linked->invalid && linked->pc == pc &&
+            linked->flags == flags) {
+            return linked;
+        }
+        EmuJitTb *tb = lookup_or_translate(cpu, pc, flags);
+        prev->link[exit_val - 1] = tb;
+        return tb;
+    }
+    return lookup_or_translate(cpu, pc, flags);
+}
+
+EMU_API int emu_jit_cpu_exec(EmuJitCpu *cpu, uint64_t *aux)
+{
+    current_cpu = cpu;
+    if (sigsetjmp(cpu->jmp, 1)) {
+        if (aux) {
+            *aux = cpu->excp_aux;
+        }
+        return cpu->excp;
+    }
+    EmuJitTb *tb = NULL;
+    int64_t exit_val = 0;
+    for (;;) {
+        if (cpu->exit_request) {
+            cpu->exit_request = 0;
+            if (aux) {
+                *aux = 0;
+            }
+            return EMU_EXCP_INTERRUPT;
+        }
+        tb = next_block(cpu, tb, exit_val);
+        if (emu_log_enabled(EMU_LOG_EXEC)) {
+            emu_log("Trace: [%p] %016" G_GINT64_MODIFIER "x [%08x]\n",
+                    (void *)tb, tb->pc, tb->flags);
+        }
+        if (emu_log_enabled(EMU_LOG_CPU) && cpu->cls->dump_state) {
+            char *text = cpu->cls->dump_state(cpu->env);
+            emu_log("%s\n", text);
+            g_free(text);
+        }
+        cpu->insn_pc = tb->pc;
+        cpu->in_tb = 1;
+        exit_val = emu_jit_interp(tb->insns, tb->label_pos, tb->n_temps,
+                                  cpu->env, emu_jit_opts.guest_base,
+                                  &cpu->insn_pc);
+        cpu->in_tb = 0;
+    }
+}

@@ -1,0 +1,72 @@
+/*
+ * JIT internals shared by the builder, optimizer, interpreter, TB cache and
+ * logging.  Not part of the plugin ABI.
+ */
+#ifndef EMU_JIT_INTERNAL_H
+#define EMU_JIT_INTERNAL_H
+
+#include <emu/jit.h>
+#include <emu/cpu.h>
+#include <setjmp.h>
+#include <signal.h>
+
+struct EmuJitCtx {
+    EmuJitInsn *insns;
+    unsigned n_insns, cap;
+    unsigned n_temps;
+    unsigned n_labels;
+};
+
+/* A translated block.  Blocks are never freed while vCPUs may run them;
+ * invalidation only marks them and unhooks them from the lookup tables. */
+typedef struct EmuJitTb {
+    uint64_t pc;
+    uint32_t flags;
+    uint32_t guest_size;        /* bytes of guest code covered */
+    EmuJitInsn *insns;
+    unsigned n_insns;
+    unsigned n_temps;
+    uint32_t *label_pos;        /* label -> instruction index */
+    struct EmuJitTb *link[2];   /* chained successors (goto_tb slots) */
+    volatile int invalid;
+} EmuJitTb;
+
+struct EmuJitCpu {
+    const EmuCpuClass *cls;
+    void *env;
+    char *model;
+    sigjmp_buf jmp;
+    volatile uint64_t insn_pc;  /* guest pc of the instruction running */
+    volatile sig_atomic_t in_tb;
+    volatile sig_atomic_t exit_request;
+    int excp;
+    uint64_t excp_aux;
+    EmuJitTb *jmp_cache[4096];
+};
+
+/* The one table, as data. */
+const EmuJitOpDef *emu_jit_op_def(unsigned op);
+/* Evaluates a pure (EMU_JIT_F_FOLD) op; shared by folding and the
+ * interpreter so both agree bit for bit. */
+uint64_t emu_jit_eval(unsigned op, unsigned aux, uint64_t a, uint64_t b,
+                      uint64_t c, uint64_t d);
+bool emu_jit_cond_true(unsigned cond, uint64_t a, uint64_t b);
+/* Number of inputs of an instruction (CALL: from aux). */
+unsigned emu_jit_insn_n_in(const EmuJitInsn *insn);
+
+void emu_jit_optimize(EmuJitCtx *ctx);
+char *emu_jit_dump(const EmuJitInsn *insns, unsigned n);
+uint32_t *emu_jit_label_positions(const EmuJitInsn *insns, unsigned n,
+                                  unsigned n_labels);
+/* Runs a block; returns the EXIT_TB value.  insn_pc, when non-NULL, gets
+ * each INSN_START. */
+int64_t emu_jit_interp(const EmuJitInsn *insns, const uint32_t *label_pos,
+                       unsigned n_temps, void *env, uint64_t guest_base,
+                       volatile uint64_t *insn_pc);
+/* -d in_asm: guest disassembly of a block. */
+void emu_jit_log_guest_code(const EmuCpuClass *cls, uint64_t pc,
+                            const uint8_t *code, size_t size, uint32_t flags);
+
+extern EmuJitOptions emu_jit_opts;
+
+#endif

@@ -1,0 +1,1 @@
+# Everything under docs/ is distributed (see EXTRA_DIST in Makefile.am).

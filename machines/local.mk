@@ -1,0 +1,1 @@
+dist_machines_DATA = machines/pc.machine

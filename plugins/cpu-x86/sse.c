@@ -1,0 +1,457 @@
+/*
+ * SSE/SSE2 (and the SSE3/SSSE3/SSE4 pieces glibc's string functions use)
+ * as C helpers on the xmm registers in env.  Written lane by lane in
+ * portable C; floating point uses the host's IEEE double/float with
+ * round-to-nearest (MXCSR rounding control is not honoured yet).
+ * x86_sse_supported() lists the mnemonics x86_helper_sse() implements, so
+ * the translator raises #UD for the rest.
+ */
+#include "x86-cpu.h"
+#include <Zydis/Zydis.h>
+#include <math.h>
+#include <string.h>
+
+#define M(x) ZYDIS_MNEMONIC_##x
+
+static X86Xmm *xmm_at(void *env, uint64_t off)
+{
+    return (X86Xmm *)((char *)env + off);
+}
+
+static uint8_t sat_u8(int v) { return v < 0 ? 0 : v > 255 ? 255 : (uint8_t)v; }
+static int8_t sat_s8(int v) { return v < -128 ? -128 : v > 127 ? 127 : (int8_t)v; }
+static uint16_t sat_u16(int v) { return v < 0 ? 0 : v > 65535 ? 65535 : (uint16_t)v; }
+static int16_t sat_s16(int v)
+{
+    return v < -32768 ? -32768 : v > 32767 ? 32767 : (int16_t)v;
+}
+
+/* Integer lane operations: r = op(a, b) on a copy, then stored. */
+static bool sse_int(unsigned m, X86Xmm *r, const X86Xmm *a, const X86Xmm *b)
+{
+    int i;
+    switch (m) {
+    case M(PXOR): case M(XORPS): case M(XORPD):
+        r->q[0] = a->q[0] ^ b->q[0]; r->q[1] = a->q[1] ^ b->q[1]; break;
+    case M(POR): case M(ORPS): case M(ORPD):
+        r->q[0] = a->q[0] | b->q[0]; r->q[1] = a->q[1] | b->q[1]; break;
+    case M(PAND): case M(ANDPS): case M(ANDPD):
+        r->q[0] = a->q[0] & b->q[0]; r->q[1] = a->q[1] & b->q[1]; break;
+    case M(PANDN): case M(ANDNPS): case M(ANDNPD):
+        r->q[0] = ~a->q[0] & b->q[0]; r->q[1] = ~a->q[1] & b->q[1]; break;
+    case M(PADDB): for (i = 0; i < 16; i++) r->b[i] = a->b[i] + b->b[i]; break;
+    case M(PADDW): for (i = 0; i < 8; i++) r->w[i] = a->w[i] + b->w[i]; break;
+    case M(PADDD): for (i = 0; i < 4; i++) r->l[i] = a->l[i] + b->l[i]; break;
+    case M(PADDQ): for (i = 0; i < 2; i++) r->q[i] = a->q[i] + b->q[i]; break;
+    case M(PSUBB): for (i = 0; i < 16; i++) r->b[i] = a->b[i] - b->b[i]; break;
+    case M(PSUBW): for (i = 0; i < 8; i++) r->w[i] = a->w[i] - b->w[i]; break;
+    case M(PSUBD): for (i = 0; i < 4; i++) r->l[i] = a->l[i] - b->l[i]; break;
+    case M(PSUBQ): for (i = 0; i < 2; i++) r->q[i] = a->q[i] - b->q[i]; break;
+    case M(PADDUSB): for (i = 0; i < 16; i++) r->b[i] = sat_u8(a->b[i] + b->b[i]); break;
+    case M(PADDUSW): for (i = 0; i < 8; i++) r->w[i] = sat_u16(a->w[i] + b->w[i]); break;
+    case M(PADDSB): for (i = 0; i < 16; i++) r->sb[i] = sat_s8(a->sb[i] + b->sb[i]); break;
+    case M(PADDSW): for (i = 0; i < 8; i++) r->sw[i] = sat_s16(a->sw[i] + b->sw[i]); break;
+    case M(PSUBUSB): for (i = 0; i < 16; i++) r->b[i] = sat_u8(a->b[i] - b->b[i]); break;
+    case M(PSUBUSW): for (i = 0; i < 8; i++) r->w[i] = sat_u16(a->w[i] - b->w[i]); break;
+    case M(PSUBSB): for (i = 0; i < 16; i++) r->sb[i] = sat_s8(a->sb[i] - b->sb[i]); break;
+    case M(PSUBSW): for (i = 0; i < 8; i++) r->sw[i] = sat_s16(a->sw[i] - b->sw[i]); break;
+    case M(PCMPEQB): for (i = 0; i < 16; i++) r->b[i] = a->b[i] == b->b[i] ? 0xff : 0; break;
+    case M(PCMPEQW): for (i = 0; i < 8; i++) r->w[i] = a->w[i] == b->w[i] ? 0xffff : 0; break;
+    case M(PCMPEQD): for (i = 0; i < 4; i++) r->l[i] = a->l[i] == b->l[i] ? ~0u : 0; break;
+    case M(PCMPEQQ): for (i = 0; i < 2; i++) r->q[i] = a->q[i] == b->q[i] ? ~0ull : 0; break;
+    case M(PCMPGTB): for (i = 0; i < 16; i++) r->b[i] = a->sb[i] > b->sb[i] ? 0xff : 0; break;
+    case M(PCMPGTW): for (i = 0; i < 8; i++) r->w[i] = a->sw[i] > b->sw[i] ? 0xffff : 0; break;
+    case M(PCMPGTD): for (i = 0; i < 4; i++) r->l[i] = a->sl[i] > b->sl[i] ? ~0u : 0; break;
+    case M(PCMPGTQ): for (i = 0; i < 2; i++) r->q[i] = a->sq[i] > b->sq[i] ? ~0ull : 0; break;
+    case M(PMINUB): for (i = 0; i < 16; i++) r->b[i] = MIN(a->b[i], b->b[i]); break;
+    case M(PMAXUB): for (i = 0; i < 16; i++) r->b[i] = MAX(a->b[i], b->b[i]); break;
+    case M(PMINSW): for (i = 0; i < 8; i++) r->sw[i] = MIN(a->sw[i], b->sw[i]); break;
+    case M(PMAXSW): for (i = 0; i < 8; i++) r->sw[i] = MAX(a->sw[i], b->sw[i]); break;
+    case M(PMINSB): for (i = 0; i < 16; i++) r->sb[i] = MIN(a->sb[i], b->sb[i]); break;
+    case M(PMAXSB): for (i = 0; i < 16; i++) r->sb[i] = MAX(a->sb[i], b->sb[i]); break;
+    case M(PMINUW): for (i = 0; i < 8; i++) r->w[i] = MIN(a->w[i], b->w[i]); break;
+    case M(PMAXUW): for (i = 0; i < 8; i++) r->w[i] = MAX(a->w[i], b->w[i]); break;
+    case M(PMINUD): for (i = 0; i < 4; i++) r->l[i] = MIN(a->l[i], b->l[i]); break;
+    case M(PMAXUD): for (i = 0; i < 4; i++) r->l[i] = MAX(a->l[i], b->l[i]); break;
+    case M(PMINSD): for (i = 0; i < 4; i++) r->sl[i] = MIN(a->sl[i], b->sl[i]); break;
+    case M(PMAXSD): for (i = 0; i < 4; i++) r->sl[i] = MAX(a->sl[i], b->sl[i]); break;
+    case M(PAVGB): for (i = 0; i < 16; i++) r->b[i] = (uint8_t)((a->b[i] + b->b[i] + 1) >> 1); break;
+    case M(PAVGW): for (i = 0; i < 8; i++) r->w[i] = (uint16_t)((a->w[i] + b->w[i] + 1) >> 1); break;
+    case M(PMULLW): for (i = 0; i < 8; i++) r->w[i] = (uint16_t)(a->sw[i] * b->sw[i]); break;
+    case M(PMULHW): for (i = 0; i < 8; i++) r->w[i] = (uint16_t)((a->sw[i] * b->sw[i]) >> 16); break;
+    case M(PMULHUW): for (i = 0; i < 8; i++) r->w[i] = (uint16_t)(((uint32_t)a->w[i] * b->w[i]) >> 16); break;
+    case M(PMULLD): for (i = 0; i < 4; i++) r->l[i] = a->l[i] * b->l[i]; break;
+    case M(PMULUDQ): for (i = 0; i < 2; i++) r->q[i] = (uint64_t)a->l[2 * i] * b->l[2 * i]; break;
+    case M(PMULDQ): for (i = 0; i < 2; i++) r->sq[i] = (int64_t)a->sl[2 * i] * b->sl[2 * i]; break;
+    case M(PMADDWD):
+        for (i = 0; i < 4; i++) {
+            r->sl[i] = a->sw[2 * i] * b->sw[2 * i] + a->sw[2 * i + 1] * b->sw[2 * i + 1];
+        }
+        break;
+    case M(PSADBW):
+        for (i = 0; i < 2; i++) {
+            unsigned s = 0;
+            for (int k = 0; k < 8; k++) {
+                s += (unsigned)abs(a->b[8 * i + k] - b->b[8 * i + k]);
+            }
+            r->q[i] = s;
+        }
+        break;
+    case M(PUNPCKLBW): for (i = 0; i < 8; i++) { r->b[2 * i] = a->b[i]; r->b[2 * i + 1] = b->b[i]; } break;
+    case M(PUNPCKHBW): for (i = 0; i < 8; i++) { r->b[2 * i] = a->b[8 + i]; r->b[2 * i + 1] = b->b[8 + i]; } break;
+    case M(PUNPCKLWD): for (i = 0; i < 4; i++) { r->w[2 * i] = a->w[i]; r->w[2 * i + 1] = b->w[i]; } break;
+    case M(PUNPCKHWD): for (i = 0; i < 4; i++) { r->w[2 * i] = a->w[4 + i]; r->w[2 * i + 1] = b->w[4 + i]; } break;
+    case M(PUNPCKLDQ): case M(UNPCKLPS):
+        for (i = 0; i < 2; i++) { r->l[2 * i] = a->l[i]; r->l[2 * i + 1] = b->l[i]; } break;
+    case M(PUNPCKHDQ): case M(UNPCKHPS):
+        for (i = 0; i < 2; i++) { r->l[2 * i] = a->l[2 + i]; r->l[2 * i + 1] = b->l[2 + i]; } break;
+    case M(PUNPCKLQDQ): case M(UNPCKLPD): case M(MOVLHPS):
+        r->q[0] = a->q[0]; r->q[1] = b->q[0]; break;
+    case M(PUNPCKHQDQ): case M(UNPCKHPD):
+        r->q[0] = a->q[1]; r->q[1] = b->q[1]; break;
+    case M(MOVHLPS): r->q[0] = b->q[1]; r->q[1] = a->q[1]; break;
+    case M(PACKUSWB):
+        for (i = 0; i < 8; i++) { r->b[i] = sat_u8(a->sw[i]); r->b[8 + i] = sat_u8(b->sw[i]); } break;
+    case M(PACKSSWB):
+        for (i = 0; i < 8; i++) { r->sb[i] = sat_s8(a->sw[i]); r->sb[8 + i] = sat_s8(b->sw[i]); } break;
+    case M(PACKSSDW):
+        for (i = 0; i < 4; i++) { r->sw[i] = sat_s16(a->sl[i] < -32768 ? -32768 : a->sl[i] > 32767 ? 32767 : a->sl[i]);
+                                  r->sw[4 + i] = sat_s16(b->sl[i] < -32768 ? -32768 : b->sl[i] > 32767 ? 32767 : b->sl[i]); }
+        break;
+    case M(PACKUSDW):
+        for (i = 0; i < 4; i++) {
+            r->w[i] = a->sl[i] < 0 ? 0 : a->sl[i] > 65535 ? 65535 : (uint16_t)a->sl[i];
+            r->w[4 + i] = b->sl[i] < 0 ? 0 : b->sl[i] > 65535 ? 65535 : (uint16_t)b->sl[i];
+        }
+        break;
+    case M(PSHUFB):
+        for (i = 0; i < 16; i++) {
+            r->b[i] = (b->b[i] & 0x80) ? 0 : a->b[b->b[i] & 15];
+        }
+        break;
+    case M(PABSB): for (i = 0; i < 16; i++) r->b[i] = (uint8_t)abs(b->sb[i]); break;
+    case M(PABSW): for (i = 0; i < 8; i++) r->w[i] = (uint16_t)abs(b->sw[i]); break;
+    case M(PABSD): for (i = 0; i < 4; i++) r->l[i] = (uint32_t)(b->sl[i] < 0 ? -(int64_t)b->sl[i] : b->sl[i]); break;
+    default:
+        return false;
+    }
+    return true;
+}
+
+static void shift_bytes(X86Xmm *r, const X86Xmm *a, int n)
+{
+    /* n > 0: left (towards higher bytes) */
+    X86Xmm t = { 0 };
+    for (int i = 0; i < 16; i++) {
+        int s = i - n;
+        t.b[i] = (s >= 0 && s < 16) ? a->b[s] : 0;
+    }
+    *r = t;
+}
+
+static bool sse_shift(unsigned m, X86Xmm *r, const X86Xmm *a, uint64_t cnt)
+{
+    int i;
+    switch (m) {
+    case M(PSLLW): for (i = 0; i < 8; i++) r->w[i] = cnt > 15 ? 0 : (uint16_t)(a->w[i] << cnt); break;
+    case M(PSLLD): for (i = 0; i < 4; i++) r->l[i] = cnt > 31 ? 0 : a->l[i] << cnt; break;
+    case M(PSLLQ): for (i = 0; i < 2; i++) r->q[i] = cnt > 63 ? 0 : a->q[i] << cnt; break;
+    case M(PSRLW): for (i = 0; i < 8; i++) r->w[i] = cnt > 15 ? 0 : a->w[i] >> cnt; break;
+    case M(PSRLD): for (i = 0; i < 4; i++) r->l[i] = cnt > 31 ? 0 : a->l[i] >> cnt; break;
+    case M(PSRLQ): for (i = 0; i < 2; i++) r->q[i] = cnt > 63 ? 0 : a->q[i] >> cnt; break;
+    case M(PSRAW): for (i = 0; i < 8; i++) r->sw[i] = (int16_t)(a->sw[i] >> (cnt > 15 ? 15 : cnt)); break;
+    case M(PSRAD): for (i = 0; i < 4; i++) r->sl[i] = a->sl[i] >> (cnt > 31 ? 31 : cnt); break;
+    case M(PSLLDQ): shift_bytes(r, a, cnt > 16 ? 16 : (int)cnt); break;
+    case M(PSRLDQ): shift_bytes(r, a, -(cnt > 16 ? 16 : (int)cnt)); break;
+    default: return false;
+    }
+    return true;
+}
+
+static bool sse_shuffle(unsigned m, X86Xmm *r, const X86Xmm *a, const X86Xmm *b,
+                        unsigned imm)
+{
+    int i;
+    X86Xmm t = *r;
+    switch (m) {
+    case M(PSHUFD): for (i = 0; i < 4; i++) t.l[i] = b->l[(imm >> (2 * i)) & 3]; break;
+    case M(PSHUFLW):
+        t = *b;
+        for (i = 0; i < 4; i++) t.w[i] = b->w[(imm >> (2 * i)) & 3];
+        break;
+    case M(PSHUFHW):
+        t = *b;
+        for (i = 0; i < 4; i++) t.w[4 + i] = b->w[4 + ((imm >> (2 * i)) & 3)];
+        break;
+    case M(SHUFPS):
+        t.l[0] = a->l[imm & 3]; t.l[1] = a->l[(imm >> 2) & 3];
+        t.l[2] = b->l[(imm >> 4) & 3]; t.l[3] = b->l[(imm >> 6) & 3];
+        break;
+    case M(SHUFPD): t.q[0] = a->q[imm & 1]; t.q[1] = b->q[(imm >> 1) & 1]; break;
+    case M(PALIGNR): {
+        uint8_t cat[32];
+        memcpy(cat, b->b, 16);
+        memcpy(cat + 16, a->b, 16);
+        for (i = 0; i < 16; i++) t.b[i] = (imm + i) < 32 ? cat[imm + i] : 0;
+        break;
+    }
+    case M(PBLENDW): t = *a; for (i = 0; i < 8; i++) if (imm & (1u << i)) t.w[i] = b->w[i]; break;
+    default: return false;
+    }
+    *r = t;
+    return true;
+}
+
+static bool cmp_float(unsigned pred, double x, double y)
+{
+    switch (pred & 7) {
+    case 0: return x == y;
+    case 1: return x < y;
+    case 2: return x <= y;
+    case 3: return isnan(x) || isnan(y);
+    case 4: return !(x == y);
+    case 5: return !(x < y);
+    case 6: return !(x <= y);
+    default: return !isnan(x) && !isnan(y);
+    }
+}
+
+static double fop(unsigned k, double x, double y)
+{
+    switch (k) {
+    case 0: return x + y;
+    case 1: return x - y;
+    case 2: return x * y;
+    case 3: return x / y;
+    case 4: return (x < y) ? x : y;     /* x86 min: second if unordered */
+    case 5: return (x > y) ? x : y;
+    default: return sqrt(y);
+    }
+}
+
+static float fopf(unsigned k, float x, float y)
+{
+    switch (k) {
+    case 0: return x + y;
+    case 1: return x - y;
+    case 2: return x * y;
+    case 3: return x / y;
+    case 4: return (x < y) ? x : y;
+    case 5: return (x > y) ? x : y;
+    default: return sqrtf(y);
+    }
+}
+
+/* kind of float op and its shape: sd, ss, pd, ps */
+static bool float_kind(unsigned m, unsigned *k, unsigned *shape)
+{
+    static const struct { unsigned m, k, shape; } table[] = {
+        { M(ADDSD), 0, 0 }, { M(SUBSD), 1, 0 }, { M(MULSD), 2, 0 },
+        { M(DIVSD), 3, 0 }, { M(MINSD), 4, 0 }, { M(MAXSD), 5, 0 },
+        { M(SQRTSD), 6, 0 },
+        { M(ADDSS), 0, 1 }, { M(SUBSS), 1, 1 }, { M(MULSS), 2, 1 },
+        { M(DIVSS), 3, 1 }, { M(MINSS), 4, 1 }, { M(MAXSS), 5, 1 },
+        { M(SQRTSS), 6, 1 },
+        { M(ADDPD), 0, 2 }, { M(SUBPD), 1, 2 }, { M(MULPD), 2, 2 },
+        { M(DIVPD), 3, 2 }, { M(MINPD), 4, 2 }, { M(MAXPD), 5, 2 },
+        { M(SQRTPD), 6, 2 },
+        { M(ADDPS), 0, 3 }, { M(SUBPS), 1, 3 }, { M(MULPS), 2, 3 },
+        { M(DIVPS), 3, 3 }, { M(MINPS), 4, 3 }, { M(MAXPS), 5, 3 },
+        { M(SQRTPS), 6, 3 },
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(table); i++) {
+        if (table[i].m == m) {
+            *k = table[i].k;
+            *shape = table[i].shape;
+            return true;
+        }
+    }
+    return false;
+}
+
+static bool sse_float(unsigned m, X86Xmm *r, const X86Xmm *a, const X86Xmm *b,
+                      unsigned imm)
+{
+    unsigned k, shape;
+    int i;
+    if (float_kind(m, &k, &shape)) {
+        switch (shape) {
+        case 0: r->d[0] = fop(k, a->d[0], b->d[0]); break;
+        case 1: r->f[0] = fopf(k, a->f[0], b->f[0]); break;
+        case 2: for (i = 0; i < 2; i++) r->d[i] = fop(k, a->d[i], b->d[i]); break;
+        default: for (i = 0; i < 4; i++) r->f[i] = fopf(k, a->f[i], b->f[i]); break;
+        }
+        return true;
+    }
+    switch (m) {
+    case M(CMPSD): r->q[0] = cmp_float(imm, a->d[0], b->d[0]) ? ~0ull : 0; break;
+    case M(CMPSS): r->l[0] = cmp_float(imm, a->f[0], b->f[0]) ? ~0u : 0; break;
+    case M(CMPPD): for (i = 0; i < 2; i++) r->q[i] = cmp_float(imm, a->d[i], b->d[i]) ? ~0ull : 0; break;
+    case M(CMPPS): for (i = 0; i < 4; i++) r->l[i] = cmp_float(imm, a->f[i], b->f[i]) ? ~0u : 0; break;
+    case M(CVTSD2SS): r->f[0] = (float)b->d[0]; break;
+    case M(CVTSS2SD): r->d[0] = b->f[0]; break;
+    case M(CVTPS2PD): { float x = b->f[0], y = b->f[1]; r->d[0] = x; r->d[1] = y; break; }
+    case M(CVTPD2PS): r->f[0] = (float)b->d[0]; r->f[1] = (float)b->d[1]; r->q[1] = 0; break;
+    case M(CVTDQ2PD): { int32_t x = b->sl[0], y = b->sl[1]; r->d[0] = x; r->d[1] = y; break; }
+    case M(CVTDQ2PS): for (i = 0; i < 4; i++) r->f[i] = (float)b->sl[i]; break;
+    case M(CVTTPD2DQ):
+        for (i = 0; i < 2; i++) {
+            double x = b->d[i];
+            r->sl[i] = (x >= -2147483648.0 && x < 2147483648.0) ? (int32_t)x : INT32_MIN;
+        }
+        r->q[1] = 0;
+        break;
+    case M(CVTTPS2DQ):
+        for (i = 0; i < 4; i++) {
+            float x = b->f[i];
+            r->sl[i] = (x >= -2147483648.0f && x < 2147483648.0f) ? (int32_t)x : INT32_MIN;
+        }
+        break;
+    default: return false;
+    }
+    return true;
+}
+
+static const unsigned other_ops[] = {
+    M(PSHUFD), M(PSHUFLW), M(PSHUFHW), M(SHUFPS), M(SHUFPD), M(PALIGNR),
+    M(PBLENDW), M(PSLLW), M(PSLLD), M(PSLLQ), M(PSRLW), M(PSRLD), M(PSRLQ),
+    M(PSRAW), M(PSRAD), M(PSLLDQ), M(PSRLDQ), M(UCOMISD), M(COMISD),
+    M(UCOMISS), M(COMISS), M(PTEST), M(MOVHLPS), M(MOVLHPS),
+};
+
+bool x86_sse_supported(unsigned m)
+{
+    X86Xmm r = { 0 }, a = { 0 }, b = { 0 };
+    unsigned k, shape;
+    for (size_t i = 0; i < G_N_ELEMENTS(other_ops); i++) {
+        if (other_ops[i] == m) {
+            return true;
+        }
+    }
+    return sse_int(m, &r, &a, &b) || float_kind(m, &k, &shape) ||
+           sse_float(m, &r, &a, &b, 0);
+}
+
+static void set_flags(X86CpuState *env, uint32_t f)
+{
+    env->cc_op = CC_OP(CC_EFLAGS, 0);
+    env->cc_src = f;
+}
+
+static void compare_flags(X86CpuState *env, double x, double y)
+{
+    uint32_t f;
+    if (isnan(x) || isnan(y)) {
+        f = X86_ZF | X86_PF | X86_CF;
+    } else if (x < y) {
+        f = X86_CF;
+    } else if (x > y) {
+        f = 0;
+    } else {
+        f = X86_ZF;
+    }
+    set_flags(env, f);
+}
+
+/* a = mnemonic, b = dst offset, c = src offset, d = imm8 */
+EMU_JIT_HELPER(x86_helper_sse)
+{
+    X86CpuState *e = env;
+    X86Xmm *dst = xmm_at(env, b);
+    X86Xmm src = *xmm_at(env, c);
+    X86Xmm r = *dst, orig = *dst;
+    unsigned m = (unsigned)a;
+    switch (m) {
+    case M(UCOMISD): case M(COMISD):
+        compare_flags(e, orig.d[0], src.d[0]);
+        return 0;
+    case M(UCOMISS): case M(COMISS):
+        compare_flags(e, orig.f[0], src.f[0]);
+        return 0;
+    case M(PTEST): {
+        bool zf = !((orig.q[0] & src.q[0]) | (orig.q[1] & src.q[1]));
+        bool cf = !((~orig.q[0] & src.q[0]) | (~orig.q[1] & src.q[1]));
+        set_flags(e, (zf ? X86_ZF : 0) | (cf ? X86_CF : 0));
+        return 0;
+    }
+    default:
+        break;
+    }
+    if (sse_int(m, &r, &orig, &src) || sse_float(m, &r, &orig, &src, (unsigned)d) ||
+        sse_shuffle(m, &r, &orig, &src, (unsigned)d)) {
+        *dst = r;
+        return 0;
+    }
+    /* shifts: count from an immediate (c == 0) or the source's low quad */
+    uint64_t cnt = c ? src.q[0] : d;
+    if (sse_shift(m, &r, &orig, cnt)) {
+        *dst = r;
+        return 0;
+    }
+    emu_jit_raise(EMU_EXCP_ILLEGAL, 0, true);
+}
+
+static int64_t cvt_to_int(double x, unsigned sz, bool truncate)
+{
+    double v = truncate ? trunc(x) : nearbyint(x);
+    if (sz == 3) {
+        if (!(v >= -9223372036854775808.0 && v < 9223372036854775808.0)) {
+            return INT64_MIN;
+        }
+        return (int64_t)v;
+    }
+    if (!(v >= -2147483648.0 && v < 2147483648.0)) {
+        return INT32_MIN;
+    }
+    return (int32_t)v;
+}
+
+/* To a GPR: a = mnemonic, b = src offset, c = imm, d = dest size log2.
+ * From a GPR: a = mnemonic, b = value, c = dst offset | imm << 32,
+ * d = source size log2. */
+EMU_JIT_HELPER(x86_helper_sse_cvt)
+{
+    unsigned m = (unsigned)a;
+    switch (m) {
+    case M(CVTSI2SD): case M(CVTSI2SS): case M(PINSRW): case M(PINSRB):
+    case M(PINSRD): case M(PINSRQ): {
+        X86Xmm *dst = xmm_at(env, c & 0xffffffffu);
+        unsigned imm = (unsigned)(c >> 32);
+        int64_t v = d == 3 ? (int64_t)b : (int32_t)b;
+        switch (m) {
+        case M(CVTSI2SD): dst->d[0] = (double)v; break;
+        case M(CVTSI2SS): dst->f[0] = (float)v; break;
+        case M(PINSRW): dst->w[imm & 7] = (uint16_t)b; break;
+        case M(PINSRB): dst->b[imm & 15] = (uint8_t)b; break;
+        case M(PINSRD): dst->l[imm & 3] = (uint32_t)b; break;
+        default: dst->q[imm & 1] = b; break;
+        }
+        return 0;
+    }
+    default:
+        break;
+    }
+    const X86Xmm *s = xmm_at(env, b);
+    unsigned sz = (unsigned)d, imm = (unsigned)c;
+    uint64_t r = 0;
+    switch (m) {
+    case M(PMOVMSKB):
+        for (int i = 0; i < 16; i++) r |= (uint64_t)(s->b[i] >> 7) << i;
+        return r;
+    case M(MOVMSKPS):
+        for (int i = 0; i < 4; i++) r |= (uint64_t)(s->l[i] >> 31) << i;
+        return r;
+    case M(MOVMSKPD):
+        return (s->q[0] >> 63) | ((s->q[1] >> 63) << 1);
+    case M(CVTTSD2SI): return (uint64_t)cvt_to_int(s->d[0], sz, true);
+    case M(CVTSD2SI): return (uint64_t)cvt_to_int(s->d[0], sz, false);
+    case M(CVTTSS2SI): return (uint64_t)cvt_to_int(s->f[0], sz, true);
+    case M(CVTSS2SI): return (uint64_t)cvt_to_int(s->f[0], sz, false);
+    case M(PEXTRW): return s->w[imm & 7];
+    case M(PEXTRB): return s->b[imm & 15];
+    case M(PEXTRD): case M(EXTRACTPS): return s->l[imm & 3];
+    case M(PEXTRQ): return s->q[imm & 1];
+    default:
+        emu_jit_raise(EMU_EXCP_ILLEGAL, 0, true);
+    }
+}

@@ -1,0 +1,137 @@
+/*
+ * x86 CPU state and the pieces the translator and helpers share.
+ *
+ * Designed for 16/32/64-bit modes: general registers are always 64-bit
+ * (regs[] in encoding order: rax rcx rdx rbx rsp rbp rsi rdi r8..r15),
+ * segment bases are explicit, and "mode" (16/32/64) is part of the block
+ * lookup flags.  Arithmetic flags are lazy: the last flag-setting operation
+ * leaves its kind and size in cc_op and its operands in cc_dst/cc_src/
+ * cc_src2/cc_carry; x86_compute_flags() materializes CF..OF on demand.
+ * System state (CR*, descriptor tables, privilege) comes later.
+ */
+#ifndef X86_CPU_H
+#define X86_CPU_H
+
+#include <emu/cpu.h>
+#include <emu/jit.h>
+
+enum { R_EAX, R_ECX, R_EDX, R_EBX, R_ESP, R_EBP, R_ESI, R_EDI };
+enum { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS };
+
+/* EFLAGS bits */
+#define X86_CF 0x0001u
+#define X86_PF 0x0004u
+#define X86_AF 0x0010u
+#define X86_ZF 0x0040u
+#define X86_SF 0x0080u
+#define X86_TF 0x0100u
+#define X86_IF 0x0200u
+#define X86_DF 0x0400u
+#define X86_OF 0x0800u
+#define X86_AC 0x40000u
+#define X86_ID 0x200000u
+#define X86_ARITH_FLAGS (X86_CF | X86_PF | X86_AF | X86_ZF | X86_SF | X86_OF)
+
+/* cc_op = kind * 4 + log2(operand bytes) */
+enum {
+    CC_EFLAGS = 0,      /* cc_src holds the arithmetic flags */
+    CC_ADD, CC_ADC, CC_SUB, CC_SBB, CC_LOGIC, CC_INC, CC_DEC,
+    CC_MUL,             /* cc_src != 0: CF = OF = 1 */
+    CC_SHL, CC_SHR, CC_SAR, /* dst = result, src = value shifted by n-1,
+                               src2 = original value */
+    CC_KINDS
+};
+#define CC_OP(kind, szlog) ((kind) * 4 + (szlog))
+
+typedef union X86Xmm {
+    uint8_t b[16];
+    uint16_t w[8];
+    uint32_t l[4];
+    uint64_t q[2];
+    int8_t sb[16];
+    int16_t sw[8];
+    int32_t sl[4];
+    int64_t sq[2];
+    float f[4];
+    double d[2];
+} X86Xmm;
+
+/* An 80-bit extended float kept portably: sign+exponent and mantissa. */
+typedef struct X86Float80 {
+    uint64_t mant;
+    uint16_t sexp;
+} X86Float80;
+
+typedef struct X86CpuState {
+    uint64_t regs[16];
+    uint64_t rip;
+    uint64_t cc_dst, cc_src, cc_src2, cc_carry;
+    uint32_t cc_op;
+    uint32_t mode;              /* 16, 32 or 64 */
+    int64_t df;                 /* +1 or -1 */
+    uint64_t eflags_rest;       /* non-arithmetic bits except DF */
+    uint64_t seg_base[6];
+    uint16_t seg_sel[6];
+    uint32_t mxcsr;
+    X86Xmm xmm[16] __attribute__((aligned(16)));
+    X86Xmm xmm_tmp;             /* memory source operand of a SIMD op */
+    /* x87 */
+    X86Float80 st[8];
+    uint16_t fpuc, fpus, fptag;
+    unsigned fptop;
+    /* model */
+    uint32_t cpuid_level, cpuid_xlevel;
+    uint32_t cpuid_1_ecx, cpuid_1_edx, cpuid_7_ebx, cpuid_7_ecx;
+    uint32_t cpuid_81_ecx, cpuid_81_edx;
+    uint32_t family, model_id, stepping;
+    char vendor[13];
+    char model_name[49];
+    uint64_t tsc_base;
+} X86CpuState;
+
+_Static_assert(offsetof(X86CpuState, regs) == 0, "JIT: regs at 0");
+_Static_assert(offsetof(X86CpuState, xmm) % 16 == 0, "JIT: xmm aligned");
+
+#define ENV_OFF(field) offsetof(X86CpuState, field)
+#define REG_OFF(i) (offsetof(X86CpuState, regs) + 8 * (i))
+#define XMM_OFF(i) (offsetof(X86CpuState, xmm) + 16 * (i))
+
+/* flags.c */
+uint32_t x86_compute_flags(const X86CpuState *env);
+bool x86_cond(const X86CpuState *env, unsigned cc);
+uint64_t x86_get_eflags(const X86CpuState *env);
+void x86_set_eflags(X86CpuState *env, uint64_t value, uint64_t mask);
+EMU_JIT_HELPER(x86_helper_cond);
+EMU_JIT_HELPER(x86_helper_get_eflags);
+EMU_JIT_HELPER(x86_helper_set_eflags);
+EMU_JIT_HELPER(x86_helper_get_cf);
+EMU_JIT_HELPER(x86_helper_set_cf);
+EMU_JIT_HELPER(x86_helper_atomic);
+extern uint64_t x86_guest_base;
+
+/* helpers.c: complex integer instructions */
+EMU_JIT_HELPER(x86_helper_raise);
+EMU_JIT_HELPER(x86_helper_syscall);
+EMU_JIT_HELPER(x86_helper_cpuid);
+EMU_JIT_HELPER(x86_helper_rdtsc);
+EMU_JIT_HELPER(x86_helper_shift);
+EMU_JIT_HELPER(x86_helper_shiftd);
+EMU_JIT_HELPER(x86_helper_div);
+EMU_JIT_HELPER(x86_helper_bitop);
+EMU_JIT_HELPER(x86_helper_string);
+EMU_JIT_HELPER(x86_helper_cmpxchg16b);
+EMU_JIT_HELPER(x86_helper_bmi);
+
+/* sse.c */
+EMU_JIT_HELPER(x86_helper_sse);
+EMU_JIT_HELPER(x86_helper_sse_cvt);
+bool x86_sse_supported(unsigned mnemonic);
+
+/* cpu.c */
+extern const EmuCpuClass x86_64_cpu_class, i386_cpu_class;
+
+/* translate.c */
+size_t x86_translate(EmuJitCtx *ctx, uint64_t pc, uint32_t flags,
+                     uint64_t guest_base, unsigned max_insns);
+
+#endif

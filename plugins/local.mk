@@ -1,0 +1,3 @@
+include plugins/block-file/local.mk
+include plugins/block-raw/local.mk
+include plugins/block-qcow2/local.mk
