@@ -13,6 +13,7 @@
 #include "object-internal.h"
 #include "plugin.h"
 #include <glib-unix.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -521,6 +522,8 @@ int emu_system_main(int argc, char **argv)
     GError *err = NULL;
     int status = 1;
 
+    /* A closed stdout or FIFO peer is an error to report, not a death. */
+    signal(SIGPIPE, SIG_IGN);
     if (!emu_runtime_init(argv[0], &err)) {
         goto out;
     }

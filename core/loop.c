@@ -41,7 +41,13 @@ static struct {
     GMutex quit_lock;
     bool quit;
     int exit_status;
+
+    void (*big_lock)(void);
+    void (*big_unlock)(void);
 } loop_state;
+
+/* True on the thread inside emu_loop_run() while it holds the big lock. */
+static __thread bool loop_holds_big_lock;
 
 static int64_t host_now_ns(void)
 {
@@ -275,12 +281,45 @@ bool emu_loop_iterate(bool may_block)
     return g_main_context_iteration(emu_main_context(), may_block);
 }
 
+/* GLib's poll, with the big lock dropped while blocked. */
+static gint loop_poll(GPollFD *fds, guint nfds, gint timeout)
+{
+    bool drop = loop_holds_big_lock && loop_state.big_unlock;
+    gint ret;
+
+    if (drop) {
+        loop_state.big_unlock();
+    }
+    ret = g_poll(fds, nfds, timeout);
+    if (drop) {
+        loop_state.big_lock();
+    }
+    return ret;
+}
+
+void emu_loop_set_big_lock(void (*lock)(void), void (*unlock)(void))
+{
+    loop_init();
+    loop_state.big_lock = lock;
+    loop_state.big_unlock = unlock;
+    g_main_context_set_poll_func(g_main_context_default(), loop_poll);
+}
+
 void emu_loop_run(void)
 {
     GMainContext *ctx = emu_main_context();
 
     while (!emu_quit_requested()) {
+        bool locking = loop_state.big_lock && loop_state.big_unlock;
+        if (locking) {
+            loop_state.big_lock();
+            loop_holds_big_lock = true;
+        }
         g_main_context_iteration(ctx, TRUE);
+        if (locking) {
+            loop_holds_big_lock = false;
+            loop_state.big_unlock();
+        }
     }
 }
 

@@ -24,4 +24,11 @@ bool emu_quit_requested(void);
 int emu_loop_exit_status(void);
 void emu_loop_reset_quit(void);
 
+/* The big lock, once the scheduler has one: emu_loop_run() then holds it
+ * while dispatching and drops it while waiting in poll(), so vCPU threads
+ * and main-loop callbacks (chardev input, timers) never run device code
+ * at the same time.  Call before emu_loop_run(); NULLs turn it off.
+ * emu_loop_iterate() leaves locking to its caller. */
+void emu_loop_set_big_lock(void (*lock)(void), void (*unlock)(void));
+
 #endif

@@ -60,13 +60,13 @@ void object_register_core_types(void)
     types = g_hash_table_new(g_str_hash, g_str_equal);
     ids = g_hash_table_new(g_str_hash, g_str_equal);
     for (const char *const *k = root_kinds; *k; k++) {
-        EmuTypeInfo *info = g_new0(EmuTypeInfo, 1);
-        info->size = sizeof(*info);
-        info->name = *k;
-        info->abstract = true;
-        info->instance_size = sizeof(EmuObject);
-        info->description = "root type of its kind";
-        emu_type_register(info, NULL);
+        /* The registry copies the descriptor: a local one will do. */
+        EmuTypeInfo info = {
+            EMU_TYPE_HEADER, .name = *k, .abstract = true,
+            .instance_size = sizeof(EmuObject),
+            .description = "root type of its kind",
+        };
+        emu_type_register(&info, NULL);
     }
     emu_type_register(&container, NULL);
 }

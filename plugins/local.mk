@@ -1,3 +1,5 @@
 include plugins/block-file/local.mk
 include plugins/block-raw/local.mk
 include plugins/block-qcow2/local.mk
+include plugins/dev-serial/local.mk
+include plugins/cpu-x86/local.mk

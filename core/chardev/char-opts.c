@@ -1,5 +1,7 @@
 /*
- * Creating chardevs from command-line text.
+ * Creating chardevs from command-line text.  Error messages name the
+ * backend and the key but not the option: the caller prefixes "-chardev: "
+ * or "-serial: ".
  *
  * -chardev BACKEND,id=ID,key=val,...  follows QEMU's option syntax: ",,"
  * is a literal comma inside a value, a bare key means key=on and "noKEY"
@@ -75,26 +77,21 @@ static bool set_opt(EmuObject *obj, const char *backend, const ChrOpt *o,
         value = "on";
     }
     if (!emu_object_has_prop(obj, key)) {
-        g_set_error(errp, EMU_ERROR, 0, "-chardev %s: unknown option '%s'",
+        g_set_error(errp, EMU_ERROR, 0, "backend '%s' has no option '%s'",
                     backend, o->key);
         return false;
     }
     if (!emu_object_set_prop(obj, key, value, errp)) {
-        g_prefix_error(errp, "-chardev %s, option '%s': ", backend, key);
+        g_prefix_error(errp, "backend '%s', option '%s': ", backend, key);
         return false;
     }
     return true;
 }
 
-static bool realize_and_add(EmuObject *obj, const char *backend,
-                            GError **errp)
+static bool realize_and_add(EmuObject *obj, GError **errp)
 {
-    if (!emu_object_realize(obj, errp)) {
-        g_prefix_error(errp, "-chardev %s,id=%s: ", backend,
-                       emu_object_id(obj));
-        return false;
-    }
-    return emu_object_add_child(emu_object_root(), obj, errp);
+    return emu_object_realize(obj, errp) &&
+           emu_object_add_child(emu_object_root(), obj, errp);
 }
 
 static EmuObject *new_backend(const char *backend, const char *id,
@@ -105,14 +102,12 @@ static EmuObject *new_backend(const char *backend, const char *id,
     EmuObject *obj;
 
     if (emu_object_find(id)) {
-        g_set_error(errp, EMU_ERROR, 0, "-chardev %s: duplicate id '%s'",
-                    backend, id);
+        g_set_error(errp, EMU_ERROR, 0, "duplicate id '%s'", id);
         return NULL;
     }
     if (!emu_type_find(type, &err)) {
         g_error_free(err);
-        g_set_error(errp, EMU_ERROR, 0, "-chardev: unknown backend '%s'",
-                    backend);
+        g_set_error(errp, EMU_ERROR, 0, "unknown backend '%s'", backend);
         return NULL;
     }
     obj = emu_object_new(type, id, errp);
@@ -125,7 +120,7 @@ static EmuObject *new_backend(const char *backend, const char *id,
             return NULL;
         }
     }
-    if (!realize_and_add(obj, backend, errp)) {
+    if (!realize_and_add(obj, errp)) {
         emu_object_unref(obj);
         return NULL;
     }
@@ -141,7 +136,7 @@ static EmuObject *new_mux(const char *id, const char *base_id,
         return NULL;
     }
     if (!emu_object_set_prop(mux, "chardev", base_id, errp) ||
-        !realize_and_add(mux, "mux", errp)) {
+        !realize_and_add(mux, errp)) {
         emu_object_unref(mux);
         return NULL;
     }
@@ -167,7 +162,7 @@ static bool take_common(GPtrArray *opts, const char *backend, char **id,
         g_ptr_array_remove_index(opts, i);
     }
     if (!*id || !**id) {
-        g_set_error(errp, EMU_ERROR, 0, "-chardev %s: id= is required",
+        g_set_error(errp, EMU_ERROR, 0, "backend '%s' needs an id=",
                     backend);
         return false;
     }
@@ -184,8 +179,8 @@ EmuObject *chardev_new_from_opts(const char *text, GError **errp)
     bool mux = false;
 
     if (!*backend || strchr(backend, '=')) {
-        g_set_error(errp, EMU_ERROR, 0, "-chardev %s: the backend name "
-                    "(socket, stdio, pty, ...) must come first", text);
+        g_set_error(errp, EMU_ERROR, 0, "'%s': the backend name (socket, "
+                    "stdio, pty, ...) must come first", text);
         return NULL;
     }
     for (guint i = 1; i < items->len; i++) {

@@ -73,6 +73,11 @@ typedef struct EmuCpuClass {
     char *(*dump_state)(const void *env);
     /* Copies full state from src to dst (new threads in user mode). */
     void (*copy_state)(void *dst, const void *src);
+    /* Floating-point/SIMD state in the architecture's signal-frame format
+     * (x86: the 512-byte FXSAVE image); fp_state_size bytes. */
+    size_t fp_state_size;
+    void (*fp_save)(const void *env, void *buf);
+    void (*fp_restore)(void *env, const void *buf);
 } EmuCpuClass;
 
 _Static_assert(offsetof(EmuCpuClass, size) == 0, "ABI: size first");

@@ -218,6 +218,37 @@ static void copy_state(void *dst, const void *src)
     memcpy(dst, src, sizeof(X86CpuState));
 }
 
+/* FXSAVE image: FCW at 0, FSW at 2, MXCSR at 24, ST0-7 at 32 (16 bytes
+ * each), XMM0-15 at 160. */
+static void fp_save(const void *env, void *buf)
+{
+    const X86CpuState *e = env;
+    uint8_t *b = buf;
+    memset(b, 0, 512);
+    memcpy(b, &e->fpuc, 2);
+    memcpy(b + 2, &e->fpus, 2);
+    memcpy(b + 24, &e->mxcsr, 4);
+    for (int i = 0; i < 8; i++) {
+        memcpy(b + 32 + 16 * i, &e->st[i].mant, 8);
+        memcpy(b + 40 + 16 * i, &e->st[i].sexp, 2);
+    }
+    memcpy(b + 160, e->xmm, 256);
+}
+
+static void fp_restore(void *env, const void *buf)
+{
+    X86CpuState *e = env;
+    const uint8_t *b = buf;
+    memcpy(&e->fpuc, b, 2);
+    memcpy(&e->fpus, b + 2, 2);
+    memcpy(&e->mxcsr, b + 24, 4);
+    for (int i = 0; i < 8; i++) {
+        memcpy(&e->st[i].mant, b + 32 + 16 * i, 8);
+        memcpy(&e->st[i].sexp, b + 40 + 16 * i, 2);
+    }
+    memcpy(e->xmm, b + 160, 256);
+}
+
 const EmuCpuClass x86_64_cpu_class = {
     .size = sizeof(EmuCpuClass),
     .arch = "x86_64",
@@ -235,6 +266,9 @@ const EmuCpuClass x86_64_cpu_class = {
     .set_reg = set_reg,
     .dump_state = dump_state,
     .copy_state = copy_state,
+    .fp_state_size = 512,
+    .fp_save = fp_save,
+    .fp_restore = fp_restore,
 };
 
 const EmuCpuClass i386_cpu_class = {
@@ -254,6 +288,9 @@ const EmuCpuClass i386_cpu_class = {
     .set_reg = set_reg,
     .dump_state = dump_state,
     .copy_state = copy_state,
+    .fp_state_size = 512,
+    .fp_save = fp_save,
+    .fp_restore = fp_restore,
 };
 
 static const EmuTypeInfo x86_64_type = {

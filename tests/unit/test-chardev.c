@@ -495,6 +495,56 @@ static void test_loop_run_quit(void **state)
     g_thread_join(th);
 }
 
+static GMutex big_lock;
+static bool big_lock_held;          /* by the loop thread */
+
+static void take_big_lock(void)
+{
+    g_mutex_lock(&big_lock);
+    big_lock_held = true;
+}
+
+static void drop_big_lock(void)
+{
+    big_lock_held = false;
+    g_mutex_unlock(&big_lock);
+}
+
+static gpointer lock_then_quit(gpointer arg)
+{
+    g_usleep(20000);
+    g_mutex_lock(&big_lock);        /* only while the loop waits in poll */
+    *(bool *)arg = true;
+    emu_request_quit(0);
+    g_mutex_unlock(&big_lock);
+    return NULL;
+}
+
+static void check_lock_held(void *opaque)
+{
+    /* Callbacks run with the big lock held by the loop thread. */
+    *(int *)opaque = big_lock_held ? 2 : 1;
+}
+
+static void test_loop_big_lock(void **state)
+{
+    bool other_got_lock = false;
+    int in_callback = 0;
+    EmuTimer *t = emu_timer_new(EMU_CLOCK_HOST, check_lock_held,
+                                &in_callback);
+    GThread *th;
+
+    emu_loop_set_big_lock(take_big_lock, drop_big_lock);
+    emu_timer_mod(t, emu_clock_get_ns(EMU_CLOCK_HOST) + 5000000);
+    th = g_thread_new("locker", lock_then_quit, &other_got_lock);
+    emu_loop_run();
+    g_thread_join(th);
+    emu_loop_set_big_lock(NULL, NULL);
+    assert_true(other_got_lock);
+    assert_int_equal(in_callback, 2);
+    emu_timer_free(t);
+}
+
 /* ---- sockets ---- */
 
 static void test_tcp_server_nowait(void **state)
@@ -1139,6 +1189,7 @@ int main(void)
         cmocka_unit_test_teardown(test_timer_rearm_in_callback, test_teardown),
         cmocka_unit_test_teardown(test_virtual_clock_pause, test_teardown),
         cmocka_unit_test_teardown(test_loop_run_quit, test_teardown),
+        cmocka_unit_test_teardown(test_loop_big_lock, test_teardown),
         cmocka_unit_test_teardown(test_tcp_server_nowait, test_teardown),
         cmocka_unit_test_teardown(test_tcp_server_wait, test_teardown),
         cmocka_unit_test_teardown(test_tcp_client, test_teardown),

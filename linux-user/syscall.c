@@ -1,0 +1,393 @@
+/*
+ * x86_64 guest system calls on an x86_64 host.  Guest and host share the
+ * syscall ABI and (guest_base == 0) the address space, so most calls pass
+ * straight through; this file intercepts those touching emulator state:
+ * memory map, brk, signals, threads (clone: one host thread per guest
+ * thread), exec (re-enters the emulator), exit, arch_prctl and the
+ * /proc/self files that must describe the guest.
+ * Constraint: library code never exits except on the guest's own exit.
+ */
+#include "config.h"
+#include "user.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/futex.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define ARCH_SET_GS 0x1001
+#define ARCH_SET_FS 0x1002
+#define ARCH_GET_FS 0x1003
+#define ARCH_GET_GS 0x1004
+
+static const char *const syscall_names[] = {
+#include "syscall-names-x86_64.h"
+};
+
+const char *user_syscall_name(int64_t nr)
+{
+    if (nr >= 0 && (uint64_t)nr < G_N_ELEMENTS(syscall_names) &&
+        syscall_names[nr]) {
+        return syscall_names[nr];
+    }
+    return "unknown";
+}
+
+static __thread uint64_t clear_child_tid;
+static int live_threads = 1;
+
+/* ---- /proc/self ---- */
+
+static bool is_proc_self(const char *path, const char *what)
+{
+    char buf[64];
+    if (!strncmp(path, "/proc/self/", 11)) {
+        return !strcmp(path + 11, what);
+    }
+    g_snprintf(buf, sizeof(buf), "/proc/%d/", getpid());
+    return !strncmp(path, buf, strlen(buf)) && !strcmp(path + strlen(buf), what);
+}
+
+static int open_memfd_with(const char *text)
+{
+    int fd = memfd_create("emu-proc", MFD_CLOEXEC);
+    if (fd < 0) {
+        return -errno;
+    }
+    size_t len = strlen(text);
+    if (write(fd, text, len) != (ssize_t)len) {
+        close(fd);
+        return -EIO;
+    }
+    lseek(fd, 0, SEEK_SET);
+    return fd;
+}
+
+static int64_t sys_openat(int dirfd, uint64_t gpath, int flags, int mode)
+{
+    const char *path = g2h(gpath);
+    if (is_proc_self(path, "exe")) {
+        path = user_cfg.exe_path;
+        dirfd = AT_FDCWD;
+    }
+    if (is_proc_self(path, "maps")) {
+        char *text = user_maps_text();
+        int fd = open_memfd_with(text);
+        g_free(text);
+        return fd;
+    }
+    long r = syscall(SYS_openat, dirfd, path, flags, mode);
+    return r < 0 ? -errno : r;
+}
+
+static int64_t sys_readlinkat(int dirfd, uint64_t gpath, uint64_t buf,
+                              uint64_t size)
+{
+    const char *path = g2h(gpath);
+    if (is_proc_self(path, "exe")) {
+        size_t n = MIN(strlen(user_cfg.exe_path), size);
+        memcpy(g2h(buf), user_cfg.exe_path, n);
+        return (int64_t)n;
+    }
+    long r = syscall(SYS_readlinkat, dirfd, path, g2h(buf), size);
+    return r < 0 ? -errno : r;
+}
+
+/* ---- exec: run the new program under this emulator too ---- */
+
+static bool read_shebang(const char *path, char **interp, char **arg)
+{
+    char buf[256];
+    FILE *f = fopen(path, "re");
+    if (!f) {
+        return false;
+    }
+    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    if (n < 3 || buf[0] != '#' || buf[1] != '!') {
+        return false;
+    }
+    char *line = buf + 2, *nl = strchr(line, '\n');
+    if (nl) {
+        *nl = 0;
+    }
+    g_strstrip(line);
+    char *sp = strpbrk(line, " \t");
+    if (sp) {
+        *sp = 0;
+        *arg = g_strdup(g_strstrip(sp + 1));
+    } else {
+        *arg = NULL;
+    }
+    *interp = g_strdup(line);
+    return **interp != 0;
+}
+
+static char **guest_strv(uint64_t gv)
+{
+    GPtrArray *a = g_ptr_array_new();
+    if (gv) {
+        for (uint64_t *p = g2h(gv); *p; p++) {
+            g_ptr_array_add(a, g_strdup(g2h(*p)));
+        }
+    }
+    g_ptr_array_add(a, NULL);
+    return (char **)g_ptr_array_free(a, FALSE);
+}
+
+static int64_t sys_execve(uint64_t gpath, uint64_t gargv, uint64_t genvp)
+{
+    const char *path = g2h(gpath);
+    char *real = is_proc_self(path, "exe") ? g_strdup(user_cfg.exe_path)
+                                           : user_path(path);
+    if (access(real, X_OK) != 0) {
+        int e = errno;
+        g_free(real);
+        return -e;
+    }
+    char **argv = guest_strv(gargv), **envp = guest_strv(genvp);
+    GPtrArray *args = g_ptr_array_new();
+    g_ptr_array_add(args, user_cfg.emu_path);
+    for (char **o = user_cfg.emu_args; o && *o; o++) {
+        g_ptr_array_add(args, *o);
+    }
+    char *interp = NULL, *iarg = NULL;
+    if (read_shebang(real, &interp, &iarg)) {
+        g_ptr_array_add(args, interp);
+        if (iarg) {
+            g_ptr_array_add(args, iarg);
+        }
+        g_ptr_array_add(args, (char *)path);
+    } else {
+        g_ptr_array_add(args, "-0");
+        g_ptr_array_add(args, argv[0] ? argv[0] : (char *)path);
+        g_ptr_array_add(args, real);
+    }
+    for (unsigned i = 1; argv[0] && argv[i]; i++) {
+        g_ptr_array_add(args, argv[i]);
+    }
+    g_ptr_array_add(args, NULL);
+    fflush(NULL);
+    execve(user_cfg.emu_path, (char **)args->pdata, envp);
+    int e = errno;
+    g_ptr_array_free(args, TRUE);
+    g_strfreev(argv);
+    g_strfreev(envp);
+    g_free(real);
+    return -e;
+}
+
+/* ---- threads ---- */
+
+typedef struct CloneStart {
+    EmuJitCpu *cpu;
+    uint64_t flags, ptid, ctid;
+    sigset_t mask;
+    GMutex lock;
+    GCond cond;
+    pid_t tid;
+    bool started;
+} CloneStart;
+
+static void *thread_main(void *opaque)
+{
+    CloneStart *cs = opaque;
+    EmuJitCpu *cpu = cs->cpu;
+    pid_t tid = (pid_t)syscall(SYS_gettid);
+    if (cs->flags & CLONE_PARENT_SETTID) {
+        *(int32_t *)g2h(cs->ptid) = tid;
+    }
+    if (cs->flags & CLONE_CHILD_SETTID) {
+        *(int32_t *)g2h(cs->ctid) = tid;
+    }
+    if (cs->flags & CLONE_CHILD_CLEARTID) {
+        clear_child_tid = cs->ctid;
+    }
+    pthread_sigmask(SIG_SETMASK, &cs->mask, NULL);
+    g_mutex_lock(&cs->lock);
+    cs->tid = tid;
+    cs->started = true;
+    g_cond_signal(&cs->cond);
+    g_mutex_unlock(&cs->lock);
+    user_cpu_loop(cpu);
+    return NULL;
+}
+
+static int64_t clone_thread(EmuJitCpu *parent, uint64_t flags, uint64_t newsp,
+                            uint64_t ptid, uint64_t ctid, uint64_t tls)
+{
+    const EmuCpuClass *cls = emu_jit_cpu_class(parent);
+    EmuJitCpu *cpu = user_cpu_clone(parent);
+    if (!cpu) {
+        return -ENOMEM;
+    }
+    void *env = emu_jit_cpu_env(cpu);
+    cls->set_reg(env, EMU_X86_RAX, 0);
+    if (newsp) {
+        cls->set_reg(env, EMU_X86_RSP, newsp);
+    }
+    if (flags & CLONE_SETTLS) {
+        cls->set_reg(env, EMU_X86_FS_BASE, tls);
+    }
+    CloneStart cs = { .cpu = cpu, .flags = flags, .ptid = ptid, .ctid = ctid };
+    g_mutex_init(&cs.lock);
+    g_cond_init(&cs.cond);
+    pthread_sigmask(SIG_SETMASK, NULL, &cs.mask);
+    sigset_t all;
+    sigfillset(&all);
+    sigset_t old;
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    __atomic_add_fetch(&live_threads, 1, __ATOMIC_SEQ_CST);
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    pthread_attr_setstacksize(&attr, 1 << 20);
+    pthread_t th;
+    int err = pthread_create(&th, &attr, thread_main, &cs);
+    pthread_attr_destroy(&attr);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (err) {
+        __atomic_sub_fetch(&live_threads, 1, __ATOMIC_SEQ_CST);
+        emu_jit_cpu_free(cpu);
+        return -err;
+    }
+    g_mutex_lock(&cs.lock);
+    while (!cs.started) {
+        g_cond_wait(&cs.cond, &cs.lock);
+    }
+    g_mutex_unlock(&cs.lock);
+    g_mutex_clear(&cs.lock);
+    g_cond_clear(&cs.cond);
+    return cs.tid;
+}
+
+static int64_t clone_process(EmuJitCpu *cpu, uint64_t flags, uint64_t newsp,
+                             uint64_t ptid, uint64_t ctid, uint64_t tls)
+{
+    const EmuCpuClass *cls = emu_jit_cpu_class(cpu);
+    void *env = emu_jit_cpu_env(cpu);
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) {
+        return -errno;
+    }
+    if (pid == 0) {
+        if (newsp) {
+            cls->set_reg(env, EMU_X86_RSP, newsp);
+        }
+        if (flags & CLONE_SETTLS) {
+            cls->set_reg(env, EMU_X86_FS_BASE, tls);
+        }
+        if (flags & CLONE_CHILD_SETTID) {
+            *(int32_t *)g2h(ctid) = getpid();
+        }
+        if (flags & CLONE_CHILD_CLEARTID) {
+            clear_child_tid = ctid;
+        }
+        live_threads = 1;
+        return 0;
+    }
+    if (flags & CLONE_PARENT_SETTID) {
+        *(int32_t *)g2h(ptid) = pid;
+    }
+    return pid;
+}
+
+static int64_t sys_clone(EmuJitCpu *cpu, uint64_t flags, uint64_t newsp,
+                         uint64_t ptid, uint64_t ctid, uint64_t tls)
+{
+    if ((flags & CLONE_VM) && !(flags & CLONE_VFORK)) {
+        if (!(flags & CLONE_THREAD)) {
+            return -EINVAL;     /* shared VM without threads: unsupported */
+        }
+        return clone_thread(cpu, flags, newsp, ptid, ctid, tls);
+    }
+    return clone_process(cpu, flags, newsp, ptid, ctid, tls);
+}
+
+static G_GNUC_NORETURN void thread_exit(int status)
+{
+    if (clear_child_tid) {
+        __atomic_store_n((int32_t *)g2h(clear_child_tid), 0, __ATOMIC_SEQ_CST);
+        syscall(SYS_futex, g2h(clear_child_tid), FUTEX_WAKE, INT32_MAX, NULL,
+                NULL, 0);
+    }
+    if (__atomic_sub_fetch(&live_threads, 1, __ATOMIC_SEQ_CST) == 0) {
+        fflush(NULL);
+        _exit(status);
+    }
+    EmuJitCpu *cpu = emu_jit_cpu_current();
+    (void)cpu;      /* kept: a later join may still read it */
+    pthread_exit(NULL);
+}
+
+static int64_t sys_arch_prctl(EmuJitCpu *cpu, int code, uint64_t addr)
+{
+    const EmuCpuClass *cls = emu_jit_cpu_class(cpu);
+    void *env = emu_jit_cpu_env(cpu);
+    switch (code) {
+    case ARCH_SET_FS: cls->set_reg(env, EMU_X86_FS_BASE, addr); return 0;
+    case ARCH_SET_GS: cls->set_reg(env, EMU_X86_GS_BASE, addr); return 0;
+    case ARCH_GET_FS:
+        *(uint64_t *)g2h(addr) = cls->get_reg(env, EMU_X86_FS_BASE);
+        return 0;
+    case ARCH_GET_GS:
+        *(uint64_t *)g2h(addr) = cls->get_reg(env, EMU_X86_GS_BASE);
+        return 0;
+    default:
+        return -EINVAL;
+    }
+}
+
+static int64_t passthrough(int64_t nr, uint64_t a1, uint64_t a2, uint64_t a3,
+                           uint64_t a4, uint64_t a5, uint64_t a6)
+{
+    long r = syscall(nr, a1, a2, a3, a4, a5, a6);
+    return r == -1 ? -errno : r;
+}
+
+int64_t user_syscall(EmuJitCpu *cpu, int64_t nr, uint64_t a1, uint64_t a2,
+                     uint64_t a3, uint64_t a4, uint64_t a5, uint64_t a6)
+{
+    switch (nr) {
+    case SYS_brk: return user_brk(a1);
+    case SYS_mmap: return user_mmap(a1, a2, (int)a3, (int)a4, (int)a5, (int64_t)a6);
+    case SYS_munmap: return user_munmap(a1, a2);
+    case SYS_mprotect: return user_mprotect(a1, a2, (int)a3);
+    case SYS_mremap: return user_mremap(a1, a2, a3, (int)a4, a5);
+    case SYS_exit: thread_exit((int)a1);
+    case SYS_exit_group:
+        fflush(NULL);
+        _exit((int)a1);
+    case SYS_arch_prctl: return sys_arch_prctl(cpu, (int)a1, a2);
+    case SYS_set_tid_address:
+        clear_child_tid = a1;
+        return syscall(SYS_gettid);
+    case SYS_rt_sigaction: return user_rt_sigaction((int)a1, a2, a3, a4);
+    case SYS_rt_sigprocmask: return user_rt_sigprocmask((int)a1, a2, a3, a4);
+    case SYS_sigaltstack: return user_sigaltstack(cpu, a1, a2);
+    case SYS_rt_sigreturn: return user_rt_sigreturn(cpu);
+    case SYS_clone: return sys_clone(cpu, a1, a2, a3, a4, a5);
+    case SYS_fork: case SYS_vfork:
+        return clone_process(cpu, SIGCHLD, 0, 0, 0, 0);
+    case SYS_clone3: case SYS_rseq: return -ENOSYS;
+    case SYS_execve: return sys_execve(a1, a2, a3);
+    case SYS_execveat: return -ENOSYS;
+    case SYS_open: return sys_openat(AT_FDCWD, a1, (int)a2, (int)a3);
+    case SYS_openat: return sys_openat((int)a1, a2, (int)a3, (int)a4);
+    case SYS_readlink: return sys_readlinkat(AT_FDCWD, a1, a2, a3);
+    case SYS_readlinkat: return sys_readlinkat((int)a1, a2, a3, a4);
+    case SYS_ptrace: return -EPERM;
+    case SYS_shmat: case SYS_shmdt: case SYS_modify_ldt:
+        return -ENOSYS;
+    default:
+        return passthrough(nr, a1, a2, a3, a4, a5, a6);
+    }
+}
