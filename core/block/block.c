@@ -560,7 +560,7 @@ bool emu_block_status_above(EmuBlockNode *node, uint64_t off, uint64_t len,
         len = *pnum;    /* the next layer may only refine this range */
     }
     *status = EMU_BLOCK_STATUS_ZERO;
-    *depth = d;
+    *depth = d - 1;     /* qemu-img reports the bottom layer */
     return true;
 }
 

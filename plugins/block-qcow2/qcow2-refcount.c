@@ -201,40 +201,98 @@ static bool overlaps_metadata(Qcow2State *s, uint64_t off)
            (off >= s->l1_offset && off < l1_end);
 }
 
-/* A refcount block for block index idx, stored in the first cluster it
- * describes (all of its clusters are free: no block counted them). */
-static bool create_refblock(Qcow2State *s, uint64_t idx, GError **errp)
+static bool block_exists(Qcow2State *s, uint64_t cluster)
 {
+    uint64_t idx = cluster >> s->refblock_bits;
+    return idx < s->reftable_entries && s->reftable[idx];
+}
+
+static bool write_new_block(Qcow2State *s, uint64_t off, uint64_t self_idx,
+                            bool self, GError **errp)
+{
+    uint8_t *block = g_malloc0(s->cluster_size);
+    if (self) {
+        block_set(s, block, self_idx, 1);
+    }
+    bool ok = emu_block_pwrite(s->file, off, s->cluster_size, block, 0,
+                               errp) &&
+              qcow2_ordered_flush(s, errp);
+    g_free(block);
+    return ok;
+}
+
+static bool create_refblock(Qcow2State *s, uint64_t idx, uint64_t avoid_start,
+                            uint64_t avoid_end, int depth, GError **errp);
+
+/* A free cluster at or after from whose refcount block exists, outside
+ * the range being allocated. */
+static bool find_covered_free(Qcow2State *s, uint64_t from, uint64_t avoid_s,
+                              uint64_t avoid_e, int depth, uint64_t *out,
+                              GError **errp)
+{
+    for (uint64_t c = from;; c++) {
+        if (c >= avoid_s && c < avoid_e) {
+            continue;
+        }
+        if (!block_exists(s, c) &&
+            !create_refblock(s, c >> s->refblock_bits, avoid_s, avoid_e,
+                             depth + 1, errp)) {
+            return false;
+        }
+        uint64_t v;
+        if (!qcow2_get_refcount(s, c, &v, errp)) {
+            return false;
+        }
+        if (!v) {
+            *out = c;
+            return true;
+        }
+    }
+}
+
+/* A refcount block for block index idx.  It goes into a cluster of its own
+ * range when one lies outside [avoid_start, avoid_end) (the clusters being
+ * allocated; all clusters of a range without a block are free), else into
+ * a free cluster described by another block. */
+static bool create_refblock(Qcow2State *s, uint64_t idx, uint64_t avoid_start,
+                            uint64_t avoid_end, int depth, GError **errp)
+{
+    if (depth > 8) {
+        g_set_error(errp, EMU_ERROR, 0, "qcow2: cannot place a refcount block");
+        return false;
+    }
     if (idx >= s->reftable_entries && !grow_reftable(s, idx + 1, errp)) {
         return false;
     }
     if (s->reftable[idx]) {
         return true;
     }
-    uint64_t off = (idx << s->refblock_bits) * s->cluster_size;
+    uint64_t first = idx << s->refblock_bits;
+    uint64_t last = first + (1ull << s->refblock_bits);
+    uint64_t p = first;
+    if (p >= avoid_start && p < avoid_end) {
+        p = avoid_end;
+    }
+    bool self = p < last;
+    if (!self && !find_covered_free(s, p, avoid_start, avoid_end, depth, &p,
+                                    errp)) {
+        return false;
+    }
+    uint64_t off = p * s->cluster_size;
     if (overlaps_metadata(s, off)) {
         qcow2_mark_corrupt(s, "refcount block would overlap metadata");
         g_set_error(errp, EMU_ERROR, 0,
                     "qcow2: refcount structures are corrupt");
         return false;
     }
-    uint8_t *block = g_malloc0(s->cluster_size);
-    block_set(s, block, 0, 1);
-    bool ok = emu_block_pwrite(s->file, off, s->cluster_size, block, 0,
-                               errp) &&
-              qcow2_ordered_flush(s, errp);
-    g_free(block);
-    if (!ok) {
+    if (!write_new_block(s, off, p - first, self, errp)) {
+        return false;
+    }
+    if (!self && !qcow2_update_refcount(s, off, 1, 1, errp)) {
         return false;
     }
     s->reftable[idx] = off;
     return write_reftable_entry(s, idx, errp);
-}
-
-static bool block_exists(Qcow2State *s, uint64_t cluster)
-{
-    uint64_t idx = cluster >> s->refblock_bits;
-    return idx < s->reftable_entries && s->reftable[idx];
 }
 
 bool qcow2_update_refcount(Qcow2State *s, uint64_t offset, uint64_t len,
@@ -246,7 +304,8 @@ bool qcow2_update_refcount(Qcow2State *s, uint64_t offset, uint64_t len,
     uint64_t mask = (1ull << s->refblock_bits) - 1;
     for (uint64_t c = first; len && c <= last;) {
         if (!block_exists(s, c) &&
-            (delta < 0 || !create_refblock(s, c >> s->refblock_bits, errp))) {
+            (delta < 0 || !create_refblock(s, c >> s->refblock_bits, c, c + 1,
+                                            0, errp))) {
             if (delta < 0) {
                 g_set_error(errp, EMU_ERROR, 0, "qcow2: freeing cluster %"
                             G_GUINT64_FORMAT " that has no refcount", c);
@@ -329,7 +388,8 @@ bool qcow2_alloc_clusters(Qcow2State *s, uint64_t n, uint64_t *offset,
         bool created = false;
         for (uint64_t c = start; c < start + n; c++) {
             if (!block_exists(s, c)) {
-                if (!create_refblock(s, c >> s->refblock_bits, errp)) {
+                if (!create_refblock(s, c >> s->refblock_bits, start,
+                                     start + n, 0, errp)) {
                     return false;
                 }
                 created = true;

@@ -12,5 +12,5 @@ EXTRA_DIST += plugins/cpu-x86/translate-int.inc plugins/cpu-x86/translate-sse.in
 plugins_cpu_x86_cpu_x86_la_CPPFLAGS = $(PLUGIN_CPPFLAGS)
 plugins_cpu_x86_cpu_x86_la_CFLAGS = $(PLUGIN_CFLAGS) $(ZYDIS_CFLAGS)
 plugins_cpu_x86_cpu_x86_la_LDFLAGS = $(PLUGIN_LDFLAGS)
-plugins_cpu_x86_cpu_x86_la_LIBADD = $(PLUGIN_LIBS) $(ZYDIS_LIBS) -lm
+plugins_cpu_x86_cpu_x86_la_LIBADD = $(PLUGIN_LIBS) $(ZYDIS_LIBS) -latomic -lm
 CLEANFILES += plugins/cpu-x86/cpu-x86.module

@@ -637,8 +637,8 @@ static void make_wait_server(void *arg)
 static void test_tcp_server_wait(void **state)
 {
     LateClient lc = { .port = free_port(), .fd = -1 };
+    gint64 t0 = g_get_monotonic_time();     /* before the client sleeps */
     GThread *th = g_thread_new("client", connect_late, &lc);
-    gint64 t0 = g_get_monotonic_time();
     g_autofree char *msg = capture_stderr(make_wait_server, &lc.port);
     g_autofree char *want = g_strdup_printf(
         "emu: info: waiting for connection on: tcp:127.0.0.1:%d,server=on",
