@@ -7,6 +7,7 @@ TESTS += \
 	tests/functional/plugins.sh \
 	tests/functional/machine.sh \
 	tests/functional/cmdline.sh \
+	tests/functional/console.sh \
 	tests/functional/install.sh
 EXTRA_DIST += tests/functional tests/plugins/test-plugin.c
 
@@ -25,3 +26,5 @@ check-unit:
 
 include tests/unit/local.mk
 include tests/unit/chardev.mk
+include tests/functional/block/local.mk
+include tests/unit/x87/local.mk
