@@ -1,0 +1,2 @@
+include bench/block/local.mk
+include bench/user/local.mk

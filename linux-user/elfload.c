@@ -171,8 +171,10 @@ static bool map_segments(int fd, const char *path, ElfInfo *ei, bool is_interp,
         }
         uint64_t zero_page_end = GUEST_PAGE_ALIGN(file_end);
         if (p->memsz > p->filesz) {
+            /* like the kernel: the rest of the last file page reads as
+             * zeros (ld.so's early malloc relies on it) */
             if (p->filesz) {
-                memset(g2h(file_end), 0, MIN(zero_page_end, mem_end) - file_end);
+                memset(g2h(file_end), 0, zero_page_end - file_end);
             }
             uint64_t anon_start = p->filesz ? zero_page_end : page;
             if (mem_end > anon_start) {
@@ -254,7 +256,7 @@ static void put_word(StackBuilder *sb, uint64_t *at, uint64_t v)
 
 static uint64_t hwcap(void)
 {
-    return 0x06008110u;         /* CPUID.1:EDX: TSC CX8 CMOV SSE SSE2 */
+    return 0x07808111u;         /* CPUID.1:EDX: FPU TSC CX8 CMOV MMX FXSR SSE SSE2 */
 }
 
 static void build_stack(UserImage *img, char **argv, char **envp,

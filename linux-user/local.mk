@@ -31,3 +31,4 @@ uninstall-emu-i386:
 	rm -f $(DESTDIR)$(bindir)/emu-i386$(EXEEXT)
 .PHONY: install-emu-i386 uninstall-emu-i386
 linux-user/emu_x86_64-syscall.$(OBJEXT): linux-user/syscall-names-x86_64.h
+dist_bin_SCRIPTS = linux-user/emu-binfmt.sh

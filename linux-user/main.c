@@ -43,8 +43,9 @@ static int usage(FILE *out, const char *prog)
             "-p pagesize   EMU_PAGESIZE   guest page size (only 4096)\n"
             "-g port       EMU_GDB        wait for gdb on port (not available yet)\n"
             "-singlestep   EMU_SINGLESTEP one instruction per translated block\n"
-            "-jit backend  EMU_JIT_BACKEND interp or x86_64\n"
+            "-jit backend  EMU_JIT_BACKEND x86_64 (default on x86_64 hosts) or interp\n"
             "-strace       EMU_STRACE     log system calls\n"
+            "              EMU_JIT_OPTIMIZE=0 turns the IR optimizer off\n"
             "-version      EMU_VERSION    print the version\n",
             prog, user_cfg.cls ? user_cfg.cls->arch : "x86");
     return out == stderr ? 1 : 0;
@@ -362,8 +363,14 @@ static char *find_program(const char *name)
 static bool setup_jit(Options *o, GError **errp)
 {
     EmuJitOptions jo = {
-        .size = sizeof(jo), .backend = EMU_JIT_BACKEND_INTERP,
-        .optimize = true, .guest_base = guest_base,
+        .size = sizeof(jo),
+#ifdef __x86_64__
+        .backend = EMU_JIT_BACKEND_X86_64,
+#else
+        .backend = EMU_JIT_BACKEND_INTERP,
+#endif
+        .optimize = !g_strcmp0(g_getenv("EMU_JIT_OPTIMIZE"), "0") ? false : true,
+        .guest_base = guest_base,
         .single_step = o->singlestep,
     };
     if (o->backend && !emu_jit_backend_from_name(o->backend, &jo.backend)) {

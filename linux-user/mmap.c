@@ -139,11 +139,38 @@ void user_mem_init(void)
     emu_jit_set_code_page_hook(protect_code_page);
 }
 
+/* True when no part of [start, start+len) belongs to the guest. */
+static bool range_unowned(uint64_t start, uint64_t len)
+{
+    bool unowned = true;
+    g_mutex_lock(&mem_lock);
+    for (guint i = 0; i < maps->len; i++) {
+        Mapping *m = &g_array_index(maps, Mapping, i);
+        if (m->start < start + len && start < m->end) {
+            unowned = false;
+            break;
+        }
+    }
+    g_mutex_unlock(&mem_lock);
+    return unowned;
+}
+
 int64_t user_mmap(uint64_t addr, uint64_t len, int prot, int flags, int fd,
                   int64_t off)
 {
     if (len == 0) {
         return -EINVAL;
+    }
+    /* Guest and emulator share the address space: a fixed mapping into
+     * space the guest does not own must not replace the emulator's. */
+    if ((flags & MAP_FIXED) && range_unowned(addr, len)) {
+        flags = (flags & ~MAP_FIXED) | MAP_FIXED_NOREPLACE;
+        void *p = mmap(g2h(addr), len, prot, flags, fd, off);
+        if (p == MAP_FAILED) {
+            return errno == EEXIST ? -ENOMEM : -errno;
+        }
+        user_mem_set(h2g(p), len, prot);
+        return (int64_t)h2g(p);
     }
     if (!user_cfg.is64 && !(flags & MAP_FIXED) && addr == 0) {
         flags |= MAP_32BIT;

@@ -27,6 +27,7 @@ struct EmuBlockNode {
     EmuBlockNode *backing;
     char *backing_ref;
     char *backing_fmt;
+    bool probed_raw;            /* raw by probing, not by -f */
 };
 
 const EmuBlockDriver *emu_block_driver_find(const char *name, GError **errp)
@@ -253,12 +254,14 @@ static EmuBlockNode *open_chain(const char *filename, const char *fmt,
     if (fmt && !strcmp(fmt, "file")) {
         return file;
     }
+    bool probed = false;
     if (!fmt) {
         fmt = probe_format(file, errp);
         if (!fmt) {
             emu_block_close(file);
             return NULL;
         }
+        probed = true;
     }
     const EmuBlockDriver *drv = emu_block_driver_find(fmt, errp);
     if (!drv) {
@@ -272,7 +275,9 @@ static EmuBlockNode *open_chain(const char *filename, const char *fmt,
     }
     EmuBlockNode *node = node_new(drv, filename, flags);
     node->file = file;
+    node->probed_raw = probed && !strcmp(fmt, "raw");
     if (!drv->open(node, filename, flags, errp)) {
+        g_prefix_error(errp, "Could not open '%s': ", filename);
         emu_block_close(file);
         node_free(node);
         return NULL;
@@ -410,11 +415,37 @@ bool emu_block_pread(EmuBlockNode *node, uint64_t off, size_t len, void *buf,
            node->drv->pread(node, off, len, buf, errp);
 }
 
+/* A raw image whose format was guessed must not start to look like
+ * another format: the next probe would then trust guest-written metadata. */
+static bool writes_format_header(EmuBlockNode *node, uint64_t off,
+                                 size_t len, const void *buf)
+{
+    if (!node->probed_raw || off != 0) {
+        return false;
+    }
+    char **names = emu_block_driver_names(NULL);
+    bool found = false;
+    for (char **p = names; p && *p && !found; p++) {
+        const EmuBlockDriver *drv = emu_block_driver_find(*p, NULL);
+        found = drv && !drv->is_protocol && drv->probe &&
+                strcmp(drv->format_name, "raw") &&
+                drv->probe(buf, MIN(len, PROBE_BYTES), node->filename) > 1;
+    }
+    g_strfreev(names);
+    return found;
+}
+
 bool emu_block_pwrite(EmuBlockNode *node, uint64_t off, size_t len,
                       const void *buf, unsigned flags, GError **errp)
 {
     if (!len) {
         return true;
+    }
+    if (writes_format_header(node, off, len, buf)) {
+        g_set_error(errp, EMU_ERROR, 0, "Refusing to write an image format "
+                    "header into '%s', whose format was probed as raw (use "
+                    "-f raw)", node->filename);
+        return false;
     }
     if (!check_request(node, off, len, true, errp) ||
         !node->drv->pwrite(node, off, len, buf, flags, errp)) {

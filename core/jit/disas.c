@@ -51,3 +51,31 @@ void emu_jit_log_guest_code(const EmuCpuClass *cls, uint64_t pc,
     log_hex(pc, code, size);
 #endif
 }
+
+/* -d out_asm for the x86_64 backend. */
+void emu_jit_log_host_code(const uint8_t *code, size_t size)
+{
+#ifdef HAVE_CAPSTONE
+    csh handle;
+    if (cs_open(CS_ARCH_X86, CS_MODE_64, &handle) != CS_ERR_OK) {
+        return;
+    }
+    cs_insn *insn;
+    size_t count = cs_disasm(handle, code, size, (uint64_t)(uintptr_t)code, 0,
+                             &insn);
+    GString *s = g_string_new("OUT:\n");
+    for (size_t i = 0; i < count; i++) {
+        g_string_append_printf(s, "0x%016" G_GINT64_MODIFIER "x:  %s %s\n",
+                               insn[i].address, insn[i].mnemonic,
+                               insn[i].op_str);
+    }
+    emu_log("%s\n", s->str);
+    g_string_free(s, TRUE);
+    if (count) {
+        cs_free(insn, count);
+    }
+    cs_close(&handle);
+#else
+    log_hex((uint64_t)(uintptr_t)code, code, size);
+#endif
+}

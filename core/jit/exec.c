@@ -25,7 +25,16 @@ static GHashTable *tb_table;      /* key (pc, flags) -> EmuJitTb */
 static GHashTable *page_table;    /* guest page -> GPtrArray of EmuJitTb */
 static GPtrArray *all_cpus;
 static void (*code_page_hook)(uint64_t page);
-static EmuJitStats stats = { .size = sizeof(EmuJitStats) };
+static struct {
+    uint64_t blocks_translated, blocks_invalidated, flushes;
+    uint64_t ir_ops_before_opt, ir_ops_after_opt, native_failures;
+} stats;
+static GArray *chained;           /* ChainSite: patched native jumps */
+
+typedef struct ChainSite {
+    EmuJitTb *from;
+    unsigned slot;
+} ChainSite;
 static __thread EmuJitCpu *current_cpu;
 
 #define PAGE_MASK_ (~(uint64_t)4095)
@@ -56,6 +65,7 @@ static void tables_init(void)
                                            g_free,
                                            (GDestroyNotify)g_ptr_array_unref);
         all_cpus = g_ptr_array_new();
+        chained = g_array_new(FALSE, FALSE, sizeof(ChainSite));
     }
 }
 
@@ -79,12 +89,14 @@ EMU_API bool emu_jit_configure(const EmuJitOptions *opts, GError **errp)
                     "JIT options struct too small (%u bytes)", opts->size);
         return false;
     }
+#ifndef __x86_64__
     if (opts->backend == EMU_JIT_BACKEND_X86_64) {
         g_set_error(errp, G_FILE_ERROR, G_FILE_ERROR_NOSYS,
-                    "the x86_64 host backend is not built yet; "
+                    "the x86_64 backend needs an x86_64 host; "
                     "use the interpreter");
         return false;
     }
+#endif
     memcpy(&emu_jit_opts, opts, MIN((size_t)opts->size, sizeof(EmuJitOptions)));
     emu_jit_opts.size = sizeof(EmuJitOptions);
     return true;
@@ -97,10 +109,14 @@ EMU_API void emu_jit_set_code_page_hook(void (*hook)(uint64_t page))
 
 EMU_API void emu_jit_get_stats(EmuJitStats *out)
 {
+    EmuJitStats s = {
+        .size = sizeof(s), .blocks_translated = stats.blocks_translated,
+        .blocks_invalidated = stats.blocks_invalidated,
+        .flushes = stats.flushes, .ir_ops_before_opt = stats.ir_ops_before_opt,
+        .ir_ops_after_opt = stats.ir_ops_after_opt,
+    };
     g_mutex_lock(&tb_lock);
-    uint32_t size = MIN(out->size, (uint32_t)sizeof(stats));
-    memcpy((char *)out + sizeof(uint32_t), (char *)&stats + sizeof(uint32_t),
-           size - sizeof(uint32_t));
+    memcpy(out, &s, MIN(out->size, (uint32_t)sizeof(s)));
     g_mutex_unlock(&tb_lock);
 }
 
@@ -213,7 +229,8 @@ static EmuJitTb *translate_block(EmuJitCpu *cpu, uint64_t pc, uint32_t flags)
         }
     }
     stats.ir_ops_after_opt += ctx->n_insns;
-    if (emu_log_enabled(EMU_LOG_OUT_ASM)) {
+    if (emu_log_enabled(EMU_LOG_OUT_ASM) &&
+        emu_jit_opts.backend == EMU_JIT_BACKEND_INTERP) {
         emu_log("OUT: [interpreter backend: %u IR ops, no host code]\n\n",
                 ctx->n_insns);
     }
@@ -226,7 +243,17 @@ static EmuJitTb *translate_block(EmuJitCpu *cpu, uint64_t pc, uint32_t flags)
     tb->n_temps = ctx->n_temps;
     tb->label_pos = emu_jit_label_positions(ctx->insns, ctx->n_insns,
                                             ctx->n_labels);
+    tb->n_labels = ctx->n_labels;
     emu_jit_ctx_free(ctx);
+#ifdef __x86_64__
+    if (emu_jit_opts.backend == EMU_JIT_BACKEND_X86_64 &&
+        !emu_jit_x86_64_compile(tb)) {
+        stats.native_failures++;
+    }
+    if (emu_log_enabled(EMU_LOG_OUT_ASM) && tb->host_code) {
+        emu_jit_log_host_code(tb->host_code, tb->host_size);
+    }
+#endif
     stats.blocks_translated++;
     return tb;
 }
@@ -259,12 +286,29 @@ static EmuJitTb *lookup_or_translate(EmuJitCpu *cpu, uint64_t pc,
 
 /* ---- invalidation ---- */
 
+/* Native chains may lead into an invalidated block: undo them all (rare:
+ * self-modifying code, munmap).  Blocks re-chain on their next exit. */
+static void unchain_all_locked(void)
+{
+#ifdef __x86_64__
+    for (guint i = 0; i < chained->len; i++) {
+        ChainSite *c = &g_array_index(chained, ChainSite, i);
+        emu_jit_x86_64_unlink(c->from, c->slot);
+        c->from->link[c->slot] = NULL;
+    }
+#endif
+    g_array_set_size(chained, 0);
+}
+
 static void invalidate_tb_locked(EmuJitTb *tb)
 {
     if (tb->invalid) {
         return;
     }
     tb->invalid = 1;
+    if (chained->len) {
+        unchain_all_locked();
+    }
     TbKey key = { tb->pc, tb->flags };
     if (g_hash_table_lookup(tb_table, &key) == tb) {
         g_hash_table_remove(tb_table, &key);
@@ -333,6 +377,7 @@ EMU_API void emu_jit_flush(void)
         g_hash_table_iter_remove(&it);
     }
     g_hash_table_remove_all(page_table);
+    unchain_all_locked();
     stats.flushes++;
     g_mutex_unlock(&tb_lock);
 }
@@ -361,22 +406,45 @@ EMU_API bool emu_jit_host_fault(uint64_t guest_addr, bool is_write)
     emu_jit_raise(EMU_EXCP_SEGV, guest_addr, true);
 }
 
+static void chain_native(EmuJitTb *from, unsigned slot, EmuJitTb *to)
+{
+#ifdef __x86_64__
+    g_mutex_lock(&tb_lock);
+    if (!from->invalid && !to->invalid && from->link[slot] != to) {
+        emu_jit_x86_64_link(from, slot, to);
+        ChainSite c = { from, slot };
+        g_array_append_val(chained, c);
+    }
+    from->link[slot] = to;
+    g_mutex_unlock(&tb_lock);
+#endif
+}
+
+/* exit_val: 0, or slot + 1 (interpreted prev), or native block | slot + 1 */
 static EmuJitTb *next_block(EmuJitCpu *cpu, EmuJitTb *prev, int64_t exit_val)
 {
     const EmuCpuClass *cls = cpu->cls;
     uint64_t pc = cls->get_pc(cpu->env);
     uint32_t flags = cls->get_flags(cpu->env);
-    if (prev && exit_val > 0 && exit_val <= 2 && !prev->invalid) {
-        EmuJitTb *linked = prev->link[exit_val - 1];
-        if (linked && !linked->invalid && linked->pc == pc &&
-            linked->flags == flags) {
-            return linked;
-        }
-        EmuJitTb *tb = lookup_or_translate(cpu, pc, flags);
-        prev->link[exit_val - 1] = tb;
-        return tb;
+    unsigned slot = (unsigned)(exit_val & 3);
+    if (exit_val > 2) {
+        prev = (EmuJitTb *)(uintptr_t)(exit_val & ~(int64_t)3);
     }
-    return lookup_or_translate(cpu, pc, flags);
+    if (!prev || slot == 0 || slot > 2 || prev->invalid) {
+        return lookup_or_translate(cpu, pc, flags);
+    }
+    EmuJitTb *linked = prev->link[slot - 1];
+    if (linked && !linked->invalid && linked->pc == pc && linked->flags == flags) {
+        return linked;
+    }
+    EmuJitTb *tb = lookup_or_translate(cpu, pc, flags);
+    if (prev->host_code && tb->host_code && !emu_jit_opts.single_step &&
+        !emu_log_enabled(EMU_LOG_EXEC | EMU_LOG_CPU)) {
+        chain_native(prev, slot - 1, tb);
+    } else {
+        prev->link[slot - 1] = tb;
+    }
+    return tb;
 }
 
 EMU_API int emu_jit_cpu_exec(EmuJitCpu *cpu, uint64_t *aux)
@@ -410,9 +478,17 @@ EMU_API int emu_jit_cpu_exec(EmuJitCpu *cpu, uint64_t *aux)
         }
         cpu->insn_pc = tb->pc;
         cpu->in_tb = 1;
-        exit_val = emu_jit_interp(tb->insns, tb->label_pos, tb->n_temps,
-                                  cpu->env, emu_jit_opts.guest_base,
-                                  &cpu->insn_pc);
+#ifdef __x86_64__
+        if (tb->host_code) {
+            exit_val = emu_jit_x86_64_run(tb, cpu->env, emu_jit_x86_64_temps(),
+                                          &cpu->insn_pc, &cpu->exit_request);
+        } else
+#endif
+        {
+            exit_val = emu_jit_interp(tb->insns, tb->label_pos, tb->n_temps,
+                                      cpu->env, emu_jit_opts.guest_base,
+                                      &cpu->insn_pc);
+        }
         cpu->in_tb = 0;
     }
 }

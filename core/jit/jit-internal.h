@@ -29,6 +29,13 @@ typedef struct EmuJitTb {
     uint32_t *label_pos;        /* label -> instruction index */
     struct EmuJitTb *link[2];   /* chained successors (goto_tb slots) */
     volatile int invalid;
+    unsigned n_labels;
+    /* native code (x86_64 backend), NULL when interpreted */
+    uint8_t *host_code;
+    uint32_t body_off;          /* chained jumps land here */
+    uint32_t host_size;
+    uint32_t jmp_site[2];       /* offset of each goto_tb rel32, 0: none */
+    uint32_t jmp_reset[2];      /* its unchained target (the block's exit) */
 } EmuJitTb;
 
 struct EmuJitCpu {
@@ -64,9 +71,19 @@ int64_t emu_jit_interp(const EmuJitInsn *insns, const uint32_t *label_pos,
                        unsigned n_temps, void *env, uint64_t guest_base,
                        volatile uint64_t *insn_pc);
 /* -d in_asm: guest disassembly of a block. */
+void emu_jit_log_host_code(const uint8_t *code, size_t size);
 void emu_jit_log_guest_code(const EmuCpuClass *cls, uint64_t pc,
                             const uint8_t *code, size_t size, uint32_t flags);
 
 extern EmuJitOptions emu_jit_opts;
+
+/* backend-x86_64.c (x86_64 hosts) */
+bool emu_jit_x86_64_compile(EmuJitTb *tb);
+void emu_jit_x86_64_link(EmuJitTb *from, unsigned slot, EmuJitTb *to);
+void emu_jit_x86_64_unlink(EmuJitTb *from, unsigned slot);
+int64_t emu_jit_x86_64_run(EmuJitTb *tb, void *env, uint64_t *temps,
+                           volatile uint64_t *insn_pc,
+                           volatile sig_atomic_t *exit_request);
+uint64_t *emu_jit_x86_64_temps(void);
 
 #endif

@@ -5,6 +5,7 @@ core_libemucore_la_SOURCES += \
 	core/jit/opt.c \
 	core/jit/interp.c \
 	core/jit/exec.c \
+	core/jit/backend-x86_64.c \
 	core/jit/disas.c
 if HAVE_CAPSTONE
 core_libemucore_la_CFLAGS += $(CAPSTONE_CFLAGS)

@@ -6,6 +6,11 @@
  *
  * Temporaries may be assigned more than once, so facts are versioned: a
  * copy "t = s" holds only while s keeps the version it had.
+ *
+ * An env store overwritten by a later store of the same slot is removed
+ * only when nothing in between can read env or leave the block: no
+ * helper call, guest memory access (it may fault, and a fault must see
+ * the state at its instruction), branch, label or exit.
  */
 #include "config.h"
 #include "jit-internal.h"
@@ -303,6 +308,60 @@ static void dead_code_pass(EmuJitCtx *ctx)
     g_free(live);
 }
 
+typedef struct PendingStore {
+    int64_t off;
+    unsigned size;
+} PendingStore;
+
+#define PENDING_MAX 64
+
+static bool is_env_barrier(const EmuJitInsn *insn)
+{
+    switch (insn->op) {
+    case EMU_JIT_CALL: case EMU_JIT_LD: case EMU_JIT_ST: case EMU_JIT_BR:
+    case EMU_JIT_BRCOND: case EMU_JIT_LABEL: case EMU_JIT_EXIT_TB:
+    case EMU_JIT_GOTO_TB:
+        return true;
+    default:
+        return false;
+    }
+}
+
+static void dead_store_pass(EmuJitCtx *ctx)
+{
+    PendingStore pend[PENDING_MAX];
+    unsigned n = 0;
+    for (unsigned i = ctx->n_insns; i-- > 0;) {
+        EmuJitInsn *insn = &ctx->insns[i];
+        if (is_env_barrier(insn)) {
+            n = 0;
+        } else if (insn->op == EMU_JIT_LD_ENV) {
+            unsigned size = 1u << (insn->aux & EMU_MO_SIZE);
+            for (unsigned k = 0; k < n;) {
+                if (pend[k].off < insn->imm + (int64_t)size &&
+                    insn->imm < pend[k].off + (int64_t)pend[k].size) {
+                    pend[k] = pend[--n];
+                } else {
+                    k++;
+                }
+            }
+        } else if (insn->op == EMU_JIT_ST_ENV) {
+            unsigned size = 1u << (insn->aux & EMU_MO_SIZE);
+            bool dead = false;
+            for (unsigned k = 0; k < n; k++) {
+                if (pend[k].off == insn->imm && pend[k].size >= size) {
+                    dead = true;
+                }
+            }
+            if (dead) {
+                memset(insn, 0, sizeof(*insn));
+            } else if (n < PENDING_MAX) {
+                pend[n++] = (PendingStore){ insn->imm, size };
+            }
+        }
+    }
+}
+
 static void compact(EmuJitCtx *ctx)
 {
     unsigned j = 0;
@@ -317,6 +376,7 @@ static void compact(EmuJitCtx *ctx)
 void emu_jit_optimize(EmuJitCtx *ctx)
 {
     forward_pass(ctx);
+    dead_store_pass(ctx);
     dead_code_pass(ctx);
     compact(ctx);
 }

@@ -58,12 +58,14 @@ typedef enum EmuBlockOptType {
     EMU_BLOCK_OPT_NUMBER,
 } EmuBlockOptType;
 
-/* One creation (-o) option of a driver. */
+/* One creation (-o) option of a driver, in the order emu-img create
+ * prints them. */
 typedef struct EmuBlockOptDesc {
     const char *name;
     EmuBlockOptType type;
     const char *help;
     const char *defval;         /* as text, NULL when none */
+    bool show_default;          /* "Formatting ..." line shows the default */
 } EmuBlockOptDesc;
 
 typedef enum EmuBlockPrealloc {

@@ -21,6 +21,7 @@ typedef struct FileState {
     int fd;
     bool direct;
     bool is_blockdev;
+    GMutex rmw_lock;            /* O_DIRECT read-modify-write cycles */
 } FileState;
 
 static FileState *file_state(EmuBlockNode *node)
@@ -60,12 +61,14 @@ static bool file_open(EmuBlockNode *node, const char *filename,
     }
     s->is_blockdev = S_ISBLK(st.st_mode);
     s->direct = (flags & EMU_BLOCK_NOCACHE) != 0;
+    g_mutex_init(&s->rmw_lock);
     return true;
 }
 
 static void file_close(EmuBlockNode *node)
 {
     close(file_state(node)->fd);
+    g_mutex_clear(&file_state(node)->rmw_lock);
 }
 
 static uint64_t file_length(EmuBlockNode *node)
@@ -140,32 +143,56 @@ static bool is_aligned(uint64_t off, size_t len, const void *buf)
 }
 
 /* O_DIRECT: widen to aligned bounds through a bounce buffer. */
-static bool bounce_io(EmuBlockNode *node, uint64_t off, size_t len,
-                      void *rbuf, const void *wbuf, GError **errp)
+static void *bounce_alloc(uint64_t off, size_t len, uint64_t *start,
+                          uint64_t *end)
 {
-    uint64_t start = off & ~(uint64_t)(DIRECT_ALIGN - 1);
-    uint64_t end = (off + len + DIRECT_ALIGN - 1) &
-                   ~(uint64_t)(DIRECT_ALIGN - 1);
-    size_t blen = (size_t)(end - start);
+    *start = off & ~(uint64_t)(DIRECT_ALIGN - 1);
+    *end = (off + len + DIRECT_ALIGN - 1) & ~(uint64_t)(DIRECT_ALIGN - 1);
     void *bounce = NULL;
-    if (posix_memalign(&bounce, DIRECT_ALIGN, blen)) {
+    return posix_memalign(&bounce, DIRECT_ALIGN, *end - *start) ? NULL
+                                                                : bounce;
+}
+
+static bool bounce_read(EmuBlockNode *node, uint64_t off, size_t len,
+                        void *buf, GError **errp)
+{
+    uint64_t start, end;
+    uint8_t *bounce = bounce_alloc(off, len, &start, &end);
+    if (!bounce) {
         return io_error("Allocating a buffer for", node, ENOMEM, errp);
     }
-    bool ok = raw_read(node, start, blen, bounce, errp);
-    if (ok && rbuf) {
-        memcpy(rbuf, (uint8_t *)bounce + (off - start), len);
-    } else if (ok) {
-        memcpy((uint8_t *)bounce + (off - start), wbuf, len);
-        uint64_t flen = file_length(node);
-        ok = raw_write(node, start, blen, bounce, errp);
-        /* Keep the file size exact when the bounce went past the end. */
-        if (ok && end > flen && off + len < end &&
-            !file_state(node)->is_blockdev &&
-            ftruncate(file_state(node)->fd,
-                      (off_t)MAX(flen, off + len)) < 0) {
-            ok = io_error("Truncating", node, errno, errp);
-        }
+    bool ok = raw_read(node, start, end - start, bounce, errp);
+    if (ok) {
+        memcpy(buf, bounce + (off - start), len);
     }
+    free(bounce);
+    return ok;
+}
+
+/* Read-modify-write of the aligned blocks around the request, one cycle
+ * at a time: concurrent cycles may share a block. */
+static bool bounce_write(EmuBlockNode *node, uint64_t off, size_t len,
+                         const void *buf, GError **errp)
+{
+    FileState *s = file_state(node);
+    uint64_t start, end;
+    uint8_t *bounce = bounce_alloc(off, len, &start, &end);
+    if (!bounce) {
+        return io_error("Allocating a buffer for", node, ENOMEM, errp);
+    }
+    g_mutex_lock(&s->rmw_lock);
+    uint64_t flen = file_length(node);
+    bool ok = raw_read(node, start, end - start, bounce, errp);
+    if (ok) {
+        memcpy(bounce + (off - start), buf, len);
+        ok = raw_write(node, start, end - start, bounce, errp);
+    }
+    /* Keep the file size exact when the bounce went past the end. */
+    if (ok && end > flen && !s->is_blockdev &&
+        ftruncate(s->fd, (off_t)MAX(flen, off + len)) < 0) {
+        ok = io_error("Truncating", node, errno, errp);
+    }
+    g_mutex_unlock(&s->rmw_lock);
     free(bounce);
     return ok;
 }
@@ -174,7 +201,7 @@ static bool file_pread(EmuBlockNode *node, uint64_t off, size_t len,
                        void *buf, GError **errp)
 {
     if (file_state(node)->direct && !is_aligned(off, len, buf)) {
-        return bounce_io(node, off, len, buf, NULL, errp);
+        return bounce_read(node, off, len, buf, errp);
     }
     return raw_read(node, off, len, buf, errp);
 }
@@ -183,7 +210,7 @@ static bool file_pwrite(EmuBlockNode *node, uint64_t off, size_t len,
                         const void *buf, unsigned flags, GError **errp)
 {
     if (file_state(node)->direct && !is_aligned(off, len, buf)) {
-        return bounce_io(node, off, len, NULL, buf, errp);
+        return bounce_write(node, off, len, buf, errp);
     }
     return raw_write(node, off, len, buf, errp);
 }

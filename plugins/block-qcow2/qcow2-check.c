@@ -10,6 +10,7 @@
 #include "qcow2.h"
 
 #define LEAK_SLACK 65536    /* clusters past EOF scanned for leaks */
+#define MAX_CHECK_CLUSTERS (1ull << 26)   /* 256 MiB of counters */
 
 typedef struct Check {
     Qcow2State *s;
@@ -278,6 +279,12 @@ static bool run_check(Check *c, bool fix_leaks, GError **errp)
     uint64_t cs = s->cluster_size;
     c->file_clusters = (emu_block_length(s->file) + cs - 1) / cs;
     c->nb = c->file_clusters + LEAK_SLACK;
+    if (c->nb > MAX_CHECK_CLUSTERS) {
+        g_set_error(errp, EMU_ERROR, 0, "qcow2 check: the image file has too "
+                    "many clusters (%" G_GUINT64_FORMAT ") to check",
+                    c->file_clusters);
+        return false;
+    }
     c->refs = g_try_new0(uint32_t, c->nb);
     if (!c->refs) {
         g_set_error(errp, EMU_ERROR, 0, "qcow2 check: out of memory");

@@ -384,9 +384,9 @@ bool qcow2_set_incompat(Qcow2State *s, uint64_t bits, bool on, GError **errp)
 
 void qcow2_mark_corrupt(Qcow2State *s, const char *why)
 {
-    g_printerr("qcow2: Marking image as corrupt: %s; further corruption "
-               "events will be suppressed\n", why);
     if (s->writable) {
+        g_printerr("qcow2: Marking image as corrupt: %s; further corruption "
+                   "events will be suppressed\n", why);
         (void)qcow2_set_incompat(s, QCOW2_INCOMPAT_CORRUPT, true, NULL);
     }
     s->writable = false;

@@ -20,7 +20,7 @@ bool qcow2_file_write(Qcow2State *s, uint64_t off, size_t len,
     if (off < s->cluster_size && s->l1_offset) {
         /* Only header rewrites may touch cluster 0. */
         if (off != 0 && off != 72 && off != 48 && off != 36 && off != 24 &&
-            off != 60) {
+            off != 60 && off != 88) {
             qcow2_mark_corrupt(s, "metadata write to the header cluster");
             g_set_error(errp, EMU_ERROR, 0,
                         "qcow2: refusing to overwrite the image header");
@@ -36,6 +36,16 @@ bool qcow2_ordered_flush(Qcow2State *s, GError **errp)
         return true;
     }
     return emu_block_flush(s->file, errp);
+}
+
+/* Called with s->lock held. */
+void qcow2_drain_writes(Qcow2State *s)
+{
+    s->drain_waiters++;
+    while (s->inflight_writes) {
+        g_cond_wait(&s->writes_drained, &s->lock);
+    }
+    s->drain_waiters--;
 }
 
 bool qcow2_load_reftable(Qcow2State *s, GError **errp)
@@ -302,6 +312,9 @@ bool qcow2_update_refcount(Qcow2State *s, uint64_t offset, uint64_t len,
     uint64_t first = offset / cs;
     uint64_t last = (offset + len - 1) / cs;
     uint64_t mask = (1ull << s->refblock_bits) - 1;
+    if (delta < 0) {
+        qcow2_drain_writes(s);
+    }
     for (uint64_t c = first; len && c <= last;) {
         if (!block_exists(s, c) &&
             (delta < 0 || !create_refblock(s, c >> s->refblock_bits, c, c + 1,
@@ -414,8 +427,12 @@ bool qcow2_alloc_clusters(Qcow2State *s, uint64_t n, uint64_t *offset,
 bool qcow2_alloc_bytes(Qcow2State *s, uint64_t len, uint64_t *offset,
                        GError **errp)
 {
-    uint64_t cs = s->cluster_size, f = s->compressed_free;
-    if (f % cs && f + len <= qcow2_align_up(f, cs)) {
+    uint64_t cs = s->cluster_size, f = s->compressed_free, rc = UINT64_MAX;
+    if (f % cs && !qcow2_get_refcount(s, f / cs, &rc, errp)) {
+        return false;
+    }
+    /* Share the partly used cluster while its refcount has room. */
+    if (f % cs && f + len <= qcow2_align_up(f, cs) && rc < s->refcount_max) {
         if (!qcow2_update_refcount(s, f, 1, 1, errp)) {
             return false;
         }

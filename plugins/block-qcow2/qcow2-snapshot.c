@@ -437,6 +437,7 @@ static bool delete_locked(Qcow2State *s, const char *name, GError **errp)
 #define LOCKED(call) \
     Qcow2State *s = qcow2_state(node); \
     g_mutex_lock(&s->lock); \
+    qcow2_drain_writes(s); \
     bool ok = (call); \
     g_mutex_unlock(&s->lock); \
     return ok

@@ -35,11 +35,25 @@ static bool repair_dirty(Qcow2State *s, GError **errp)
     return qcow2_set_incompat(s, QCOW2_INCOMPAT_DIRTY, false, errp);
 }
 
+/* Autoclear features (bitmaps, ...) are not maintained by this driver:
+ * clearing them tells other software their data is stale. */
+static bool clear_autoclear(Qcow2State *s, GError **errp)
+{
+    uint8_t zero[8] = { 0 };
+    if (!qcow2_file_write(s, 88, 8, zero, errp) ||
+        !emu_block_flush(s->file, errp)) {
+        return false;
+    }
+    s->autoclear = 0;
+    return true;
+}
+
 static bool qcow2_open(EmuBlockNode *node, const char *filename,
                        unsigned flags, GError **errp)
 {
     Qcow2State *s = qcow2_state(node);
     g_mutex_init(&s->lock);
+    g_cond_init(&s->writes_drained);
     s->node = node;
     s->file = emu_block_node_file(node);
     s->writable = (flags & EMU_BLOCK_RDWR) != 0;
@@ -47,12 +61,20 @@ static bool qcow2_open(EmuBlockNode *node, const char *filename,
     bool check_mode = (flags & EMU_BLOCK_CHECK) != 0;
     if (!qcow2_read_header(s, check_mode, errp)) {
         qcow2_free_state(s);
+        g_cond_clear(&s->writes_drained);
         g_mutex_clear(&s->lock);
         return false;
     }
     if ((s->incompat & QCOW2_INCOMPAT_DIRTY) && s->writable && !check_mode &&
         !repair_dirty(s, errp)) {
         qcow2_free_state(s);
+        g_cond_clear(&s->writes_drained);
+        g_mutex_clear(&s->lock);
+        return false;
+    }
+    if (s->writable && s->autoclear && !clear_autoclear(s, errp)) {
+        qcow2_free_state(s);
+        g_cond_clear(&s->writes_drained);
         g_mutex_clear(&s->lock);
         return false;
     }
@@ -69,6 +91,7 @@ static void qcow2_close(EmuBlockNode *node)
         }
     }
     qcow2_free_state(s);
+    g_cond_clear(&s->writes_drained);
     g_mutex_clear(&s->lock);
 }
 
@@ -92,8 +115,24 @@ static bool read_run(Qcow2State *s, uint64_t off, size_t len, uint8_t *buf,
         }
         Qcow2ClusterType t = qcow2_entry_type(s, entry);
         if (t == QCOW2_NORMAL) {
-            if (!qcow2_file_read(s, (entry & QCOW2_OFFSET_MASK) + in, n, buf,
-                                 errp)) {
+            uint64_t host = (entry & QCOW2_OFFSET_MASK) + in;
+            /* Extend over clusters that follow on the host too. */
+            while (n < len) {
+                uint64_t next;
+                if (!qcow2_get_l2_entry(s, off + n, &next, errp)) {
+                    return false;
+                }
+                if (qcow2_entry_type(s, next) != QCOW2_NORMAL ||
+                    (next & QCOW2_OFFSET_MASK) != host + n) {
+                    break;
+                }
+                n += (size_t)MIN(len - n, cs);
+            }
+            /* Data reads run unlocked so that requests overlap. */
+            g_mutex_unlock(&s->lock);
+            bool ok = qcow2_file_read(s, host, n, buf, errp);
+            g_mutex_lock(&s->lock);
+            if (!ok) {
                 return false;
             }
         } else if (t == QCOW2_ZERO_PLAIN || t == QCOW2_ZERO_ALLOC) {
@@ -158,7 +197,8 @@ static bool write_allocating(Qcow2State *s, uint64_t first, uint64_t n,
 {
     uint64_t cs = s->cluster_size;
     uint64_t start = first * cs, end = start + n * cs;
-    uint8_t *data = g_malloc(n * cs);
+    bool whole = off == start && off + len == end;
+    uint8_t *data = whole ? NULL : g_malloc(n * cs);
     bool ok = true;
     if (off > start) {
         ok = qcow2_read_cluster(s, start, old[0], data, errp);
@@ -167,10 +207,12 @@ static bool write_allocating(Qcow2State *s, uint64_t first, uint64_t n,
         ok = qcow2_read_cluster(s, end - cs, old[n - 1],
                                 data + (n - 1) * cs, errp);
     }
-    memcpy(data + (off - start), buf, len);
+    if (data) {
+        memcpy(data + (off - start), buf, len);
+    }
     uint64_t host = 0;
     ok = ok && qcow2_alloc_clusters(s, n, &host, errp) &&
-         qcow2_file_write(s, host, n * cs, data, errp) &&
+         qcow2_file_write(s, host, n * cs, whole ? buf : data, errp) &&
          qcow2_ordered_flush(s, errp);
     g_free(data);
     if (!ok) {
@@ -190,6 +232,28 @@ static bool write_allocating(Qcow2State *s, uint64_t first, uint64_t n,
         for (uint64_t i = 0; ok && i < n; i++) {
             ok = qcow2_release_entry(s, old[i], errp);
         }
+    }
+    return ok;
+}
+
+/* A data write into clusters this image owns (COPIED) changes no
+ * metadata: it runs unlocked so that requests overlap, counted so that no
+ * cluster is freed meanwhile (see qcow2_drain_writes). */
+static bool write_in_place_unlocked(Qcow2State *s, uint64_t host,
+                                    size_t len, const uint8_t *buf,
+                                    GError **errp)
+{
+    /* Near the header qcow2_file_write's guard must see it; while a
+     * drain waits, staying locked keeps the writes from starving it. */
+    if (host < s->cluster_size || s->drain_waiters) {
+        return qcow2_file_write(s, host, len, buf, errp);
+    }
+    s->inflight_writes++;
+    g_mutex_unlock(&s->lock);
+    bool ok = emu_block_pwrite(s->file, host, len, buf, 0, errp);
+    g_mutex_lock(&s->lock);
+    if (--s->inflight_writes == 0) {
+        g_cond_broadcast(&s->writes_drained);
     }
     return ok;
 }
@@ -220,7 +284,11 @@ static bool write_in_l2(Qcow2State *s, uint64_t off, size_t len,
         if (place) {
             uint64_t host = (old[i] & QCOW2_OFFSET_MASK) +
                             (c_start - (first + i) * cs);
-            ok = qcow2_file_write(s, host, c_end - c_start, p, errp);
+            /* Only a piece that is one run: once the lock drops, old[]
+             * may go stale for the runs after it. */
+            ok = i == 0 && j == n
+                 ? write_in_place_unlocked(s, host, c_end - c_start, p, errp)
+                 : qcow2_file_write(s, host, c_end - c_start, p, errp);
         } else {
             ok = write_allocating(s, first + i, j - i, old + i, c_start,
                                   c_end - c_start, p, errp);
@@ -254,21 +322,62 @@ static bool write_locked(Qcow2State *s, uint64_t off, size_t len,
     return true;
 }
 
-static bool compress_cluster(Qcow2State *s, const uint8_t *in, uint8_t *out,
+/* Per-thread compression state, reused across clusters: a fresh
+ * deflateInit2() and output buffer per cluster meant allocating, faulting
+ * in and returning ~400 KiB of memory for every 64 KiB compressed. */
+typedef struct Deflater {
+    z_stream z;
+    uint8_t *out, *pad;         /* compressed output; padded last cluster */
+    uint64_t cap;
+} Deflater;
+
+static void deflater_free(gpointer p)
+{
+    Deflater *d = p;
+    deflateEnd(&d->z);
+    g_free(d->out);
+    g_free(d->pad);
+    g_free(d);
+}
+
+static GPrivate deflater_key = G_PRIVATE_INIT(deflater_free);
+
+static Deflater *thread_deflater(uint64_t cs)
+{
+    Deflater *d = g_private_get(&deflater_key);
+    if (!d) {
+        d = g_new0(Deflater, 1);
+        if (deflateInit2(&d->z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, -12, 9,
+                         Z_DEFAULT_STRATEGY) != Z_OK) {
+            g_free(d);
+            return NULL;
+        }
+        g_private_set(&deflater_key, d);
+    }
+    if (d->cap < cs) {
+        g_free(d->out);
+        g_free(d->pad);
+        d->out = g_malloc(cs);
+        d->pad = g_malloc(cs);
+        d->cap = cs;
+    }
+    return d;
+}
+
+/* Compresses one cluster into d->out; false when it does not shrink. */
+static bool compress_cluster(Qcow2State *s, Deflater *d, const uint8_t *in,
                              size_t *out_len)
 {
-    z_stream z = { 0 };
-    if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, -12, 9,
-                     Z_DEFAULT_STRATEGY) != Z_OK) {
+    z_stream *z = &d->z;
+    if (deflateReset(z) != Z_OK) {
         return false;
     }
-    z.next_in = (Bytef *)in;
-    z.avail_in = (uInt)s->cluster_size;
-    z.next_out = out;
-    z.avail_out = (uInt)(s->cluster_size - 1);
-    int ret = deflate(&z, Z_FINISH);
-    *out_len = (size_t)(s->cluster_size - 1 - z.avail_out);
-    deflateEnd(&z);
+    z->next_in = (Bytef *)in;
+    z->avail_in = (uInt)s->cluster_size;
+    z->next_out = d->out;
+    z->avail_out = (uInt)(s->cluster_size - 1);
+    int ret = deflate(z, Z_FINISH);
+    *out_len = (size_t)(s->cluster_size - 1 - z->avail_out);
     return ret == Z_STREAM_END;
 }
 
@@ -300,25 +409,26 @@ static bool write_compressed(Qcow2State *s, uint64_t off, size_t len,
                              const uint8_t *buf, GError **errp)
 {
     uint64_t cs = s->cluster_size;
+    Deflater *d = thread_deflater(cs);
+    if (!d) {
+        return fail(errp, "qcow2: cannot initialise compression");
+    }
     bool ok = true;
-    uint8_t *cluster = g_malloc(cs), *z = g_malloc(cs);
     for (uint64_t pos = off; ok && pos < off + len; pos += cs) {
         size_t n = (size_t)MIN(cs, off + len - pos);
         const uint8_t *src = buf + (pos - off);
         if (n < cs) {       /* the image's last, partial cluster */
-            memset(cluster, 0, cs);
-            memcpy(cluster, src, n);
-            src = cluster;
+            memset(d->pad, 0, cs);
+            memcpy(d->pad, src, n);
+            src = d->pad;
         }
         size_t zlen;
-        bool small = compress_cluster(s, src, z, &zlen);
+        bool small = compress_cluster(s, d, src, &zlen);
         g_mutex_lock(&s->lock);
-        ok = small ? write_compressed_locked(s, pos, z, zlen, errp)
+        ok = small ? write_compressed_locked(s, pos, d->out, zlen, errp)
                    : write_locked(s, pos, n, src, errp);
         g_mutex_unlock(&s->lock);
     }
-    g_free(cluster);
-    g_free(z);
     return ok;
 }
 
@@ -636,45 +746,70 @@ static bool fail_if_zero_clusters(Qcow2State *s, GError **errp)
     return true;
 }
 
+static bool amend_lazy(Qcow2State *s, const char *val, GError **errp)
+{
+    bool on = !strcmp(val, "on") || !strcmp(val, "true");
+    if (on && s->version < 3) {
+        return fail(errp, "Lazy refcounts only supported with compatibility "
+                    "level 1.1 and above (use compat=1.1 or greater)");
+    }
+    if (!on && qcow2_lazy(s)) {
+        if (!emu_block_flush(s->file, errp) ||
+            !qcow2_set_incompat(s, QCOW2_INCOMPAT_DIRTY, false, errp)) {
+            return false;
+        }
+        s->dirty_set = false;
+    }
+    s->compat = on ? s->compat | QCOW2_COMPAT_LAZY_REFCOUNTS
+                   : s->compat & ~QCOW2_COMPAT_LAZY_REFCOUNTS;
+    return true;
+}
+
+static bool amend_compat(Qcow2State *s, const char *val, GError **errp)
+{
+    uint32_t ver = !strcmp(val, "0.10") || !strcmp(val, "v2") ? 2
+                 : !strcmp(val, "1.1") || !strcmp(val, "v3") ? 3 : 0;
+    if (!ver) {
+        return fail(errp, "Invalid compatibility level");
+    }
+    if (ver == 2 && s->version == 3) {
+        if (s->refcount_bits != 16 || qcow2_lazy(s) ||
+            (s->incompat & ~QCOW2_INCOMPAT_DIRTY)) {
+            return fail(errp, "Cannot downgrade: the image uses features "
+                        "of compat=1.1");
+        }
+        if (!fail_if_zero_clusters(s, errp)) {
+            return false;
+        }
+        s->incompat = s->compat = s->autoclear = 0;
+    }
+    s->version = ver;
+    return true;
+}
+
+/* Options apply in a fixed order: lazy_refcounts before compat, so that
+ * "lazy_refcounts=off,compat=0.10" can downgrade. */
 static bool amend_locked(Qcow2State *s, GHashTable *opts, GError **errp)
 {
     GHashTableIter it;
-    gpointer k, v;
+    gpointer k;
     g_hash_table_iter_init(&it, opts);
-    while (g_hash_table_iter_next(&it, &k, &v)) {
-        const char *key = k, *val = v;
-        if (!strcmp(key, "lazy_refcounts")) {
-            bool on = !strcmp(val, "on") || !strcmp(val, "true");
-            if (on && s->version < 3) {
-                return fail(errp, "Lazy refcounts only supported with "
-                            "compatibility level 1.1 and above (use "
-                            "compat=1.1 or greater)");
-            }
-            if (!on && s->dirty_set && !emu_block_flush(s->file, errp)) {
-                return false;
-            }
-            s->compat = on ? s->compat | QCOW2_COMPAT_LAZY_REFCOUNTS
-                           : s->compat & ~QCOW2_COMPAT_LAZY_REFCOUNTS;
-        } else if (!strcmp(key, "compat")) {
-            uint32_t ver = !strcmp(val, "0.10") || !strcmp(val, "v2") ? 2
-                         : !strcmp(val, "1.1") || !strcmp(val, "v3") ? 3 : 0;
-            if (!ver) {
-                return fail(errp, "Invalid compatibility level");
-            }
-            if (ver == 2 && (s->refcount_bits != 16 || qcow2_lazy(s) ||
-                             s->incompat)) {
-                return fail(errp, "Cannot downgrade: the image uses "
-                            "features of compat=1.1");
-            }
-            if (ver == 2 && !fail_if_zero_clusters(s, errp)) {
-                return false;
-            }
-            s->version = ver;
-        } else if (strcmp(key, "size")) {
+    while (g_hash_table_iter_next(&it, &k, NULL)) {
+        if (strcmp(k, "lazy_refcounts") && strcmp(k, "compat") &&
+            strcmp(k, "size")) {
             g_set_error(errp, EMU_ERROR, 0, "Changing the option '%s' is "
-                        "not supported", key);
+                        "not supported", (const char *)k);
             return false;
         }
+    }
+    const char *v;
+    if ((v = g_hash_table_lookup(opts, "lazy_refcounts")) &&
+        !amend_lazy(s, v, errp)) {
+        return false;
+    }
+    if ((v = g_hash_table_lookup(opts, "compat")) &&
+        !amend_compat(s, v, errp)) {
+        return false;
     }
     return qcow2_write_header(s, errp) && emu_block_flush(s->file, errp);
 }
@@ -768,7 +903,8 @@ static bool qcow2_measure(GHashTable *opts, uint64_t size,
     if (src && !count_allocated(src, cs, per_l2, &data, &tables, errp)) {
         return false;
     }
-    out->required = metadata_clusters(cs, rbits, size, all_tables, data) * cs;
+    /* Like qemu-img: metadata sized for the whole disk, plus the data. */
+    out->required = out->fully_allocated - clusters * cs + data * cs;
     out->bitmaps = 0;
     return true;
 }
@@ -787,28 +923,30 @@ static int64_t qcow2_allocated_size(EmuBlockNode *node)
 }
 
 static const EmuBlockOptDesc qcow2_opts[] = {
-    { "size", EMU_BLOCK_OPT_SIZE, "Virtual disk size", NULL },
-    { "compat", EMU_BLOCK_OPT_STRING,
-      "Compatibility level (v2 [0.10], v3 [1.1])", "1.1" },
-    { "backing_file", EMU_BLOCK_OPT_STRING,
-      "File name of a base image", NULL },
-    { "backing_fmt", EMU_BLOCK_OPT_STRING, "Image format of the base image",
-      NULL },
-    { "encryption", EMU_BLOCK_OPT_BOOL,
-      "Encrypt the image (not supported)", "off" },
-    { "cluster_size", EMU_BLOCK_OPT_SIZE, "qcow2 cluster size", "65536" },
+    { "cluster_size", EMU_BLOCK_OPT_SIZE, "qcow2 cluster size", "65536",
+      true },
+    { "extended_l2", EMU_BLOCK_OPT_BOOL,
+      "Extended L2 tables (not supported)", "off", true },
     { "preallocation", EMU_BLOCK_OPT_STRING,
       "Preallocation mode (allowed values: off, metadata, falloc, full)",
-      "off" },
-    { "lazy_refcounts", EMU_BLOCK_OPT_BOOL,
-      "Postpone refcount updates", "off" },
-    { "refcount_bits", EMU_BLOCK_OPT_NUMBER,
-      "Width of a reference count entry in bits", "16" },
+      "off", false },
     { "compression_type", EMU_BLOCK_OPT_STRING,
-      "Compression method used for image cluster compression", "zlib" },
-    { "extended_l2", EMU_BLOCK_OPT_BOOL,
-      "Extended L2 tables (not supported)", "off" },
-    { NULL, 0, NULL, NULL },
+      "Compression method used for image cluster compression", "zlib",
+      true },
+    { "size", EMU_BLOCK_OPT_SIZE, "Virtual disk size", NULL, true },
+    { "compat", EMU_BLOCK_OPT_STRING,
+      "Compatibility level (v2 [0.10] or v3 [1.1])", "1.1", false },
+    { "backing_file", EMU_BLOCK_OPT_STRING,
+      "File name of a base image", NULL, false },
+    { "backing_fmt", EMU_BLOCK_OPT_STRING, "Image format of the base image",
+      NULL, false },
+    { "encryption", EMU_BLOCK_OPT_BOOL,
+      "Encrypt the image (not supported)", "off", false },
+    { "lazy_refcounts", EMU_BLOCK_OPT_BOOL,
+      "Postpone refcount updates", "off", true },
+    { "refcount_bits", EMU_BLOCK_OPT_NUMBER,
+      "Width of a reference count entry in bits", "16", true },
+    { NULL, 0, NULL, NULL, false },
 };
 
 static const EmuBlockDriver qcow2_driver = {

@@ -73,6 +73,12 @@ typedef struct Qcow2L2Cache {
 
 typedef struct Qcow2State {
     GMutex lock;
+    /* In-place data writes run with lock dropped; anything that may free
+     * a cluster or share it (snapshots) first waits for them to drain, so
+     * a cluster is never reused while such a write still targets it. */
+    GCond writes_drained;
+    uint32_t inflight_writes;
+    uint32_t drain_waiters;     /* new writes stay locked meanwhile */
     EmuBlockNode *node, *file;
     bool writable;
 
@@ -143,6 +149,7 @@ bool qcow2_create_image(EmuBlockNode *file, uint64_t size, GHashTable *opts,
 uint64_t qcow2_l1_needed(uint64_t size, uint32_t cluster_bits);
 
 /* qcow2-refcount.c */
+void qcow2_drain_writes(Qcow2State *s);
 bool qcow2_load_reftable(Qcow2State *s, GError **errp);
 bool qcow2_get_refcount(Qcow2State *s, uint64_t cluster, uint64_t *out,
                         GError **errp);

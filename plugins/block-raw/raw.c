@@ -117,10 +117,11 @@ static bool raw_measure(GHashTable *opts, uint64_t size, EmuBlockNode *src,
 }
 
 static const EmuBlockOptDesc raw_opts[] = {
-    { "size", EMU_BLOCK_OPT_SIZE, "Virtual disk size", NULL },
+    { "size", EMU_BLOCK_OPT_SIZE, "Virtual disk size", NULL, true },
     { "preallocation", EMU_BLOCK_OPT_STRING,
-      "Preallocation mode (allowed values: off, falloc, full)", "off" },
-    { NULL, 0, NULL, NULL },
+      "Preallocation mode (allowed values: off, falloc, full)", "off",
+      false },
+    { NULL, 0, NULL, NULL, false },
 };
 
 static const EmuBlockDriver raw_driver = {

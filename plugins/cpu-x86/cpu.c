@@ -10,13 +10,22 @@
 #include <emu/object.h>
 #include <string.h>
 
-/* CPUID feature bits */
+/* CPUID feature bits.  FPU, MMX and FXSR belong to the x86-64 baseline
+ * that glibc's ISA-level check requires, so every model sets them; MMX
+ * instructions themselves are not implemented yet (they raise #UD). */
+#define F1D_FPU   (1u << 0)
+#define F1D_MMX   (1u << 23)
+#define F1D_FXSR  (1u << 24)
+#define F1D_BASE  (F1D_FPU | F1D_MMX | F1D_FXSR)
 #define F1D_TSC   (1u << 4)
 #define F1D_CX8   (1u << 8)
 #define F1D_CMOV  (1u << 15)
 #define F1D_SSE   (1u << 25)
 #define F1D_SSE2  (1u << 26)
+#define F1C_SSE3  (1u << 0)
+#define F1C_SSSE3 (1u << 9)
 #define F1C_CX16  (1u << 13)
+#define F1C_SSE41 (1u << 19)
 #define F1C_MOVBE (1u << 22)
 #define F1C_POPCNT (1u << 23)
 #define F7B_BMI1  (1u << 3)
@@ -38,34 +47,35 @@ static const X86Model x86_models[] = {
         "emu64", "baseline x86-64 (SSE2, CX16, POPCNT)", "GenuineIntel",
         "emu x86-64 baseline CPU", 6, 6, 3, 7, 0x80000004u,
         F1C_CX16 | F1C_POPCNT,
-        F1D_TSC | F1D_CX8 | F1D_CMOV | F1D_SSE | F1D_SSE2,
+        F1D_BASE | F1D_TSC | F1D_CX8 | F1D_CMOV | F1D_SSE | F1D_SSE2,
         0, F81C_LAHF, F81D_SYSCALL | F81D_NX | F81D_LM,
     },
     {
-        "max", "everything emu implements (adds BMI1, BMI2, LZCNT, MOVBE)",
+        "max", "everything emu implements (adds SSE3, SSSE3, SSE4.1, BMI1, BMI2, LZCNT, MOVBE)",
         "GenuineIntel", "emu x86-64 max CPU", 6, 6, 3, 7, 0x80000004u,
-        F1C_CX16 | F1C_POPCNT | F1C_MOVBE,
-        F1D_TSC | F1D_CX8 | F1D_CMOV | F1D_SSE | F1D_SSE2,
+        F1C_SSE3 | F1C_SSSE3 | F1C_SSE41 | F1C_CX16 | F1C_POPCNT | F1C_MOVBE,
+        F1D_BASE | F1D_TSC | F1D_CX8 | F1D_CMOV | F1D_SSE | F1D_SSE2,
         F7B_BMI1 | F7B_BMI2, F81C_LAHF | F81C_ABM,
         F81D_SYSCALL | F81D_NX | F81D_LM,
     },
     {
         "emu32", "i686 with SSE2", "GenuineIntel", "emu i686 CPU", 6, 6, 3,
         7, 0x80000004u, F1C_POPCNT,
-        F1D_TSC | F1D_CX8 | F1D_CMOV | F1D_SSE | F1D_SSE2, 0, 0, F81D_NX,
+        F1D_BASE | F1D_TSC | F1D_CX8 | F1D_CMOV | F1D_SSE | F1D_SSE2, 0, 0,
+        F81D_NX,
     },
 };
 
 static const EmuCpuModel model_list_64[] = {
     { "emu64", "baseline x86-64 (SSE2, CX16, POPCNT)" },
-    { "max", "everything emu implements (adds BMI1, BMI2, LZCNT, MOVBE)" },
+    { "max", "everything emu implements (adds SSE3, SSSE3, SSE4.1, BMI1, BMI2, LZCNT, MOVBE)" },
     { "emu32", "i686 with SSE2" },
     { NULL, NULL },
 };
 
 static const EmuCpuModel model_list_32[] = {
     { "emu32", "i686 with SSE2" },
-    { "max", "everything emu implements (adds BMI1, BMI2, LZCNT, MOVBE)" },
+    { "max", "everything emu implements (adds SSE3, SSSE3, SSE4.1, BMI1, BMI2, LZCNT, MOVBE)" },
     { "emu64", "baseline x86-64 (SSE2, CX16, POPCNT)" },
     { NULL, NULL },
 };
@@ -220,33 +230,51 @@ static void copy_state(void *dst, const void *src)
 
 /* FXSAVE image: FCW at 0, FSW at 2, MXCSR at 24, ST0-7 at 32 (16 bytes
  * each), XMM0-15 at 160. */
-static void fp_save(const void *env, void *buf)
+void x86_fxsave(const X86CpuState *e, void *buf)
 {
-    const X86CpuState *e = env;
     uint8_t *b = buf;
+    uint16_t sw = x86_x87_status(e);
     memset(b, 0, 512);
     memcpy(b, &e->fpuc, 2);
-    memcpy(b + 2, &e->fpus, 2);
+    memcpy(b + 2, &sw, 2);
+    b[4] = (uint8_t)e->fptag;               /* abridged tags, physical order */
     memcpy(b + 24, &e->mxcsr, 4);
-    for (int i = 0; i < 8; i++) {
-        memcpy(b + 32 + 16 * i, &e->st[i].mant, 8);
-        memcpy(b + 40 + 16 * i, &e->st[i].sexp, 2);
+    uint32_t mxcsr_mask = 0xffff;
+    memcpy(b + 28, &mxcsr_mask, 4);
+    for (unsigned i = 0; i < 8; i++) {      /* ST(i), i.e. logical order */
+        unsigned ph = (e->fptop + i) & 7;
+        memcpy(b + 32 + 16 * i, &e->st[ph].mant, 8);
+        memcpy(b + 40 + 16 * i, &e->st[ph].sexp, 2);
     }
     memcpy(b + 160, e->xmm, 256);
 }
 
-static void fp_restore(void *env, const void *buf)
+void x86_fxrstor(X86CpuState *e, const void *buf)
 {
-    X86CpuState *e = env;
     const uint8_t *b = buf;
+    uint16_t sw;
     memcpy(&e->fpuc, b, 2);
-    memcpy(&e->fpus, b + 2, 2);
+    memcpy(&sw, b + 2, 2);
+    e->fpus = sw & ~0x3800u;
+    e->fptop = (sw >> 11) & 7;
+    e->fptag = b[4];
     memcpy(&e->mxcsr, b + 24, 4);
-    for (int i = 0; i < 8; i++) {
-        memcpy(&e->st[i].mant, b + 32 + 16 * i, 8);
-        memcpy(&e->st[i].sexp, b + 40 + 16 * i, 2);
+    for (unsigned i = 0; i < 8; i++) {
+        unsigned ph = (e->fptop + i) & 7;
+        memcpy(&e->st[ph].mant, b + 32 + 16 * i, 8);
+        memcpy(&e->st[ph].sexp, b + 40 + 16 * i, 2);
     }
     memcpy(e->xmm, b + 160, 256);
+}
+
+static void fp_save(const void *env, void *buf)
+{
+    x86_fxsave(env, buf);
+}
+
+static void fp_restore(void *env, const void *buf)
+{
+    x86_fxrstor(env, buf);
 }
 
 const EmuCpuClass x86_64_cpu_class = {

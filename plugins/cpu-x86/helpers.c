@@ -490,3 +490,36 @@ EMU_JIT_HELPER(x86_helper_rdtsc)
     e->regs[R_EDX] = t >> 32;
     return 0;
 }
+
+/* a = mnemonic (0: just return the status word), b = memory operand */
+EMU_JIT_HELPER(x86_helper_fpu_env)
+{
+    X86CpuState *e = env;
+    uint8_t *p = a ? guest_ptr(b) : NULL;
+    switch (a) {
+    case 0:
+        return x86_x87_status(e);
+    case ZYDIS_MNEMONIC_FNSTENV:
+        x86_x87_store_env(e, p);
+        e->fpuc |= 0x3f;        /* fnstenv masks all exceptions */
+        return 0;
+    case ZYDIS_MNEMONIC_FLDENV:
+        x86_x87_load_env(e, p);
+        return 0;
+    case ZYDIS_MNEMONIC_FXSAVE: case ZYDIS_MNEMONIC_FXSAVE64:
+        x86_fxsave(e, p);
+        return 0;
+    case ZYDIS_MNEMONIC_FXRSTOR: case ZYDIS_MNEMONIC_FXRSTOR64:
+        x86_fxrstor(e, p);
+        return 0;
+    case ZYDIS_MNEMONIC_FNINIT:
+        e->fpuc = 0x37f;
+        e->fpus = 0;
+        e->fptop = 0;
+        e->fptag = 0;
+        return 0;
+    default: /* FNCLEX */
+        e->fpus &= 0x7f00;
+        return 0;
+    }
+}

@@ -7,10 +7,12 @@ plugins_cpu_x86_cpu_x86_la_SOURCES = \
 	plugins/cpu-x86/flags.c \
 	plugins/cpu-x86/helpers.c \
 	plugins/cpu-x86/sse.c \
+	plugins/cpu-x86/x87.c \
 	plugins/cpu-x86/translate.c
 EXTRA_DIST += plugins/cpu-x86/translate-int.inc plugins/cpu-x86/translate-sse.inc
 plugins_cpu_x86_cpu_x86_la_CPPFLAGS = $(PLUGIN_CPPFLAGS)
 plugins_cpu_x86_cpu_x86_la_CFLAGS = $(PLUGIN_CFLAGS) $(ZYDIS_CFLAGS)
 plugins_cpu_x86_cpu_x86_la_LDFLAGS = $(PLUGIN_LDFLAGS)
-plugins_cpu_x86_cpu_x86_la_LIBADD = $(PLUGIN_LIBS) $(ZYDIS_LIBS) -latomic -lm
+plugins_cpu_x86_cpu_x86_la_LIBADD = plugins/cpu-x86/fpu/libx87.la $(PLUGIN_LIBS) \
+	$(ZYDIS_LIBS) -latomic -lm
 CLEANFILES += plugins/cpu-x86/cpu-x86.module

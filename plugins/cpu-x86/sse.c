@@ -132,6 +132,50 @@ static bool sse_int(unsigned m, X86Xmm *r, const X86Xmm *a, const X86Xmm *b)
     case M(PABSB): for (i = 0; i < 16; i++) r->b[i] = (uint8_t)abs(b->sb[i]); break;
     case M(PABSW): for (i = 0; i < 8; i++) r->w[i] = (uint16_t)abs(b->sw[i]); break;
     case M(PABSD): for (i = 0; i < 4; i++) r->l[i] = (uint32_t)(b->sl[i] < 0 ? -(int64_t)b->sl[i] : b->sl[i]); break;
+    case M(PHADDW): case M(PHSUBW): case M(PHADDSW): case M(PHSUBSW): {
+        int16_t v[8];
+        for (i = 0; i < 4; i++) {
+            int x = a->sw[2 * i], y = a->sw[2 * i + 1];
+            int p = b->sw[2 * i], q = b->sw[2 * i + 1];
+            bool sub = m == M(PHSUBW) || m == M(PHSUBSW);
+            bool sat = m == M(PHADDSW) || m == M(PHSUBSW);
+            int r1 = sub ? x - y : x + y, r2 = sub ? p - q : p + q;
+            v[i] = sat ? sat_s16(r1) : (int16_t)r1;
+            v[4 + i] = sat ? sat_s16(r2) : (int16_t)r2;
+        }
+        memcpy(r->w, v, 16);
+        break;
+    }
+    case M(PHADDD): case M(PHSUBD): {
+        uint32_t v[4];
+        for (i = 0; i < 2; i++) {
+            bool sub = m == M(PHSUBD);
+            v[i] = sub ? a->l[2 * i] - a->l[2 * i + 1] : a->l[2 * i] + a->l[2 * i + 1];
+            v[2 + i] = sub ? b->l[2 * i] - b->l[2 * i + 1] : b->l[2 * i] + b->l[2 * i + 1];
+        }
+        memcpy(r->l, v, 16);
+        break;
+    }
+    case M(PMADDUBSW):
+        for (i = 0; i < 8; i++) {
+            r->sw[i] = sat_s16(a->b[2 * i] * b->sb[2 * i] +
+                               a->b[2 * i + 1] * b->sb[2 * i + 1]);
+        }
+        break;
+    case M(PMULHRSW):
+        for (i = 0; i < 8; i++) {
+            r->sw[i] = (int16_t)((((a->sw[i] * b->sw[i]) >> 14) + 1) >> 1);
+        }
+        break;
+    case M(PSIGNB):
+        for (i = 0; i < 16; i++) r->sb[i] = b->sb[i] < 0 ? (int8_t)-a->sb[i] : b->sb[i] ? a->sb[i] : 0;
+        break;
+    case M(PSIGNW):
+        for (i = 0; i < 8; i++) r->sw[i] = b->sw[i] < 0 ? (int16_t)-a->sw[i] : b->sw[i] ? a->sw[i] : 0;
+        break;
+    case M(PSIGND):
+        for (i = 0; i < 4; i++) r->l[i] = b->sl[i] < 0 ? -a->l[i] : b->sl[i] ? a->l[i] : 0;
+        break;
     default:
         return false;
     }
@@ -216,8 +260,53 @@ static bool cmp_float(unsigned pred, double x, double y)
     }
 }
 
+/* x86 NaN rules: a NaN operand is returned quieted, the first one when
+ * both are NaNs (C arithmetic leaves the choice to the compiler). */
+static double quiet_d(double x)
+{
+    uint64_t b;
+    memcpy(&b, &x, 8);
+    b |= 1ull << 51;
+    memcpy(&x, &b, 8);
+    return x;
+}
+
+static float quiet_f(float x)
+{
+    uint32_t b;
+    memcpy(&b, &x, 4);
+    b |= 1u << 22;
+    memcpy(&x, &b, 4);
+    return x;
+}
+
+static double fadd_x86(double x, double y, bool sub)
+{
+    if (isnan(x)) {
+        return quiet_d(x);
+    }
+    if (isnan(y)) {
+        return quiet_d(y);
+    }
+    return sub ? x - y : x + y;
+}
+
+static float faddf_x86(float x, float y, bool sub)
+{
+    if (isnan(x)) {
+        return quiet_f(x);
+    }
+    if (isnan(y)) {
+        return quiet_f(y);
+    }
+    return sub ? x - y : x + y;
+}
+
 static double fop(unsigned k, double x, double y)
 {
+    if (k < 4 && (isnan(x) || isnan(y))) {
+        return isnan(x) ? quiet_d(x) : quiet_d(y);
+    }
     switch (k) {
     case 0: return x + y;
     case 1: return x - y;
@@ -231,6 +320,9 @@ static double fop(unsigned k, double x, double y)
 
 static float fopf(unsigned k, float x, float y)
 {
+    if (k < 4 && (isnan(x) || isnan(y))) {
+        return isnan(x) ? quiet_f(x) : quiet_f(y);
+    }
     switch (k) {
     case 0: return x + y;
     case 1: return x - y;
@@ -288,6 +380,32 @@ static bool sse_float(unsigned m, X86Xmm *r, const X86Xmm *a, const X86Xmm *b,
     case M(CMPSS): r->l[0] = cmp_float(imm, a->f[0], b->f[0]) ? ~0u : 0; break;
     case M(CMPPD): for (i = 0; i < 2; i++) r->q[i] = cmp_float(imm, a->d[i], b->d[i]) ? ~0ull : 0; break;
     case M(CMPPS): for (i = 0; i < 4; i++) r->l[i] = cmp_float(imm, a->f[i], b->f[i]) ? ~0u : 0; break;
+    case M(ADDSUBPD):
+        r->d[0] = fadd_x86(a->d[0], b->d[0], true);
+        r->d[1] = fadd_x86(a->d[1], b->d[1], false);
+        break;
+    case M(ADDSUBPS):
+        for (i = 0; i < 4; i++) r->f[i] = faddf_x86(a->f[i], b->f[i], !(i & 1));
+        break;
+    case M(HADDPD): case M(HSUBPD): {
+        bool sub = m == M(HSUBPD);
+        double x = fadd_x86(a->d[0], a->d[1], sub), y = fadd_x86(b->d[0], b->d[1], sub);
+        r->d[0] = x;
+        r->d[1] = y;
+        break;
+    }
+    case M(HADDPS): case M(HSUBPS): {
+        bool sub = m == M(HSUBPS);
+        float v[4] = {
+            faddf_x86(a->f[0], a->f[1], sub), faddf_x86(a->f[2], a->f[3], sub),
+            faddf_x86(b->f[0], b->f[1], sub), faddf_x86(b->f[2], b->f[3], sub),
+        };
+        memcpy(r->f, v, 16);
+        break;
+    }
+    case M(MOVDDUP): r->q[0] = b->q[0]; r->q[1] = b->q[0]; break;
+    case M(MOVSHDUP): { uint32_t x = b->l[1], y = b->l[3]; r->l[0] = r->l[1] = x; r->l[2] = r->l[3] = y; break; }
+    case M(MOVSLDUP): { uint32_t x = b->l[0], y = b->l[2]; r->l[0] = r->l[1] = x; r->l[2] = r->l[3] = y; break; }
     case M(CVTSD2SS): r->f[0] = (float)b->d[0]; break;
     case M(CVTSS2SD): r->d[0] = b->f[0]; break;
     case M(CVTPS2PD): { float x = b->f[0], y = b->f[1]; r->d[0] = x; r->d[1] = y; break; }
@@ -319,10 +437,15 @@ static const unsigned other_ops[] = {
     M(UCOMISS), M(COMISS), M(PTEST), M(MOVHLPS), M(MOVLHPS),
 };
 
+static bool is_sse41_op(unsigned m);
+
 bool x86_sse_supported(unsigned m)
 {
     X86Xmm r = { 0 }, a = { 0 }, b = { 0 };
     unsigned k, shape;
+    if (is_sse41_op(m)) {
+        return true;
+    }
     for (size_t i = 0; i < G_N_ELEMENTS(other_ops); i++) {
         if (other_ops[i] == m) {
             return true;
@@ -353,6 +476,136 @@ static void compare_flags(X86CpuState *env, double x, double y)
     set_flags(env, f);
 }
 
+static double round_mode(double x, unsigned imm)
+{
+    if (isnan(x)) {
+        return quiet_d(x);
+    }
+    switch ((imm & 4) ? 0 : (imm & 3)) {
+    case 0: return nearbyint(x);        /* host default: nearest-even */
+    case 1: return floor(x);
+    case 2: return ceil(x);
+    default: return trunc(x);
+    }
+}
+
+static float round_modef(float x, unsigned imm)
+{
+    if (isnan(x)) {
+        return quiet_f(x);
+    }
+    switch ((imm & 4) ? 0 : (imm & 3)) {
+    case 0: return nearbyintf(x);
+    case 1: return floorf(x);
+    case 2: return ceilf(x);
+    default: return truncf(x);
+    }
+}
+
+/* SSE4.1 pieces that need xmm0 or several lanes at once. */
+static bool sse41(X86CpuState *e, unsigned m, X86Xmm *r, const X86Xmm *a,
+                  const X86Xmm *b, unsigned imm)
+{
+    int i;
+    const X86Xmm *mask = &e->xmm[0];
+    switch (m) {
+    case M(PMOVSXBW): for (i = 0; i < 8; i++) r->sw[i] = b->sb[i]; break;
+    case M(PMOVSXBD): for (i = 0; i < 4; i++) r->sl[i] = b->sb[i]; break;
+    case M(PMOVSXBQ): for (i = 0; i < 2; i++) r->sq[i] = b->sb[i]; break;
+    case M(PMOVSXWD): for (i = 0; i < 4; i++) r->sl[i] = b->sw[i]; break;
+    case M(PMOVSXWQ): for (i = 0; i < 2; i++) r->sq[i] = b->sw[i]; break;
+    case M(PMOVSXDQ): { int64_t x = b->sl[0], y = b->sl[1]; r->sq[0] = x; r->sq[1] = y; break; }
+    case M(PMOVZXBW): for (i = 7; i >= 0; i--) r->w[i] = b->b[i]; break;
+    case M(PMOVZXBD): for (i = 0; i < 4; i++) r->l[i] = b->b[i]; break;
+    case M(PMOVZXBQ): for (i = 0; i < 2; i++) r->q[i] = b->b[i]; break;
+    case M(PMOVZXWD): for (i = 3; i >= 0; i--) r->l[i] = b->w[i]; break;
+    case M(PMOVZXWQ): for (i = 0; i < 2; i++) r->q[i] = b->w[i]; break;
+    case M(PMOVZXDQ): { uint64_t x = b->l[0], y = b->l[1]; r->q[0] = x; r->q[1] = y; break; }
+    case M(BLENDPS): for (i = 0; i < 4; i++) r->l[i] = (imm >> i) & 1 ? b->l[i] : a->l[i]; break;
+    case M(BLENDPD): for (i = 0; i < 2; i++) r->q[i] = (imm >> i) & 1 ? b->q[i] : a->q[i]; break;
+    case M(PBLENDVB): for (i = 0; i < 16; i++) r->b[i] = (mask->b[i] & 0x80) ? b->b[i] : a->b[i]; break;
+    case M(BLENDVPS): for (i = 0; i < 4; i++) r->l[i] = (mask->l[i] >> 31) ? b->l[i] : a->l[i]; break;
+    case M(BLENDVPD): for (i = 0; i < 2; i++) r->q[i] = (mask->q[i] >> 63) ? b->q[i] : a->q[i]; break;
+    case M(ROUNDSD): r->q[1] = a->q[1]; r->d[0] = round_mode(b->d[0], imm); break;
+    case M(ROUNDSS): *r = *a; r->f[0] = round_modef(b->f[0], imm); break;
+    case M(ROUNDPD): for (i = 0; i < 2; i++) r->d[i] = round_mode(b->d[i], imm); break;
+    case M(ROUNDPS): for (i = 0; i < 4; i++) r->f[i] = round_modef(b->f[i], imm); break;
+    case M(INSERTPS): {
+        uint32_t v = b->l[(imm >> 6) & 3];
+        *r = *a;
+        r->l[(imm >> 4) & 3] = v;
+        for (i = 0; i < 4; i++) {
+            if (imm & (1u << i)) {
+                r->l[i] = 0;
+            }
+        }
+        break;
+    }
+    case M(DPPS): {
+        float p[4];
+        for (i = 0; i < 4; i++) p[i] = (imm >> (4 + i)) & 1 ? a->f[i] * b->f[i] : 0.0f;
+        float sum = (p[0] + p[1]) + (p[2] + p[3]);
+        for (i = 0; i < 4; i++) r->f[i] = (imm >> i) & 1 ? sum : 0.0f;
+        break;
+    }
+    case M(DPPD): {
+        double p0 = (imm & 0x10) ? a->d[0] * b->d[0] : 0.0;
+        double p1 = (imm & 0x20) ? a->d[1] * b->d[1] : 0.0;
+        double sum = p0 + p1;
+        r->d[0] = (imm & 1) ? sum : 0.0;
+        r->d[1] = (imm & 2) ? sum : 0.0;
+        break;
+    }
+    case M(MPSADBW): {
+        unsigned ao = ((imm >> 2) & 1) * 4, bo = (imm & 3) * 4;
+        uint16_t out[8];
+        for (i = 0; i < 8; i++) {
+            unsigned sum = 0;
+            for (int k = 0; k < 4; k++) {
+                sum += (unsigned)abs(a->b[ao + i + k] - b->b[bo + k]);
+            }
+            out[i] = (uint16_t)sum;
+        }
+        memcpy(r->w, out, 16);
+        break;
+    }
+    case M(PHMINPOSUW): {
+        unsigned best = 0;
+        for (i = 1; i < 8; i++) {
+            if (b->w[i] < b->w[best]) {
+                best = (unsigned)i;
+            }
+        }
+        uint16_t v = b->w[best];
+        memset(r, 0, sizeof(*r));
+        r->w[0] = v;
+        r->w[1] = (uint16_t)best;
+        break;
+    }
+    default:
+        return false;
+    }
+    return true;
+}
+
+static const unsigned sse41_ops[] = {
+    M(PMOVSXBW), M(PMOVSXBD), M(PMOVSXBQ), M(PMOVSXWD), M(PMOVSXWQ), M(PMOVSXDQ),
+    M(PMOVZXBW), M(PMOVZXBD), M(PMOVZXBQ), M(PMOVZXWD), M(PMOVZXWQ), M(PMOVZXDQ),
+    M(BLENDPS), M(BLENDPD), M(PBLENDVB), M(BLENDVPS), M(BLENDVPD), M(ROUNDSD),
+    M(ROUNDSS), M(ROUNDPD), M(ROUNDPS), M(INSERTPS), M(DPPS), M(DPPD),
+    M(MPSADBW), M(PHMINPOSUW),
+};
+
+static bool is_sse41_op(unsigned m)
+{
+    for (size_t i = 0; i < G_N_ELEMENTS(sse41_ops); i++) {
+        if (sse41_ops[i] == m) {
+            return true;
+        }
+    }
+    return false;
+}
+
 /* a = mnemonic, b = dst offset, c = src offset, d = imm8 */
 EMU_JIT_HELPER(x86_helper_sse)
 {
@@ -378,7 +631,8 @@ EMU_JIT_HELPER(x86_helper_sse)
         break;
     }
     if (sse_int(m, &r, &orig, &src) || sse_float(m, &r, &orig, &src, (unsigned)d) ||
-        sse_shuffle(m, &r, &orig, &src, (unsigned)d)) {
+        sse_shuffle(m, &r, &orig, &src, (unsigned)d) ||
+        sse41(e, m, &r, &orig, &src, (unsigned)d)) {
         *dst = r;
         return 0;
     }
@@ -453,5 +707,102 @@ EMU_JIT_HELPER(x86_helper_sse_cvt)
     case M(PEXTRQ): return s->q[imm & 1];
     default:
         emu_jit_raise(EMU_EXCP_ILLEGAL, 0, true);
+    }
+}
+
+/* ---- MMX: the same lane operations on 64-bit registers ---- */
+
+static uint64_t *mm_reg(X86CpuState *e, unsigned i)
+{
+    e->st[i & 7].sexp = 0xffff;     /* as hardware: exponent all ones */
+    return &e->st[i & 7].mant;
+}
+
+/* a = mnemonic, b = destination mm index, c = source value, d = imm8 */
+EMU_JIT_HELPER(x86_helper_mmx)
+{
+    X86CpuState *e = env;
+    unsigned m = (unsigned)a;
+    uint64_t *dst = mm_reg(e, (unsigned)b);
+    X86Xmm x = { .q = { *dst, 0 } }, y = { .q = { c, 0 } }, r = x;
+    e->fptop = 0;
+    e->fptag = 0xff;
+    switch (m) {
+    case M(PUNPCKHBW): case M(PUNPCKHWD): case M(PUNPCKHDQ): {
+        unsigned low = m == M(PUNPCKHBW) ? M(PUNPCKLBW)
+                     : m == M(PUNPCKHWD) ? M(PUNPCKLWD) : M(PUNPCKLDQ);
+        x.q[0] >>= 32;
+        y.q[0] >>= 32;
+        sse_int(low, &r, &x, &y);
+        *dst = r.q[0];
+        return 0;
+    }
+    case M(PACKSSWB): case M(PACKUSWB): case M(PACKSSDW):
+    case M(PHADDW): case M(PHADDSW): case M(PHADDD): case M(PHSUBW):
+    case M(PHSUBSW): case M(PHSUBD):
+        /* results of the source half land in the upper 64 bits */
+        sse_int(m, &r, &x, &y);
+        *dst = r.l[0] | ((uint64_t)r.l[2] << 32);
+        return 0;
+    case M(PSHUFB):
+        for (int i = 0; i < 8; i++) {
+            y.b[i] &= 0x87;
+        }
+        sse_int(m, &r, &x, &y);
+        *dst = r.q[0];
+        return 0;
+    case M(PALIGNR): {
+        uint8_t cat[16];
+        memcpy(cat, &c, 8);
+        memcpy(cat + 8, dst, 8);
+        uint64_t out = 0;
+        for (unsigned i = 0; i < 8; i++) {
+            unsigned k = (unsigned)d + i;
+            out |= (uint64_t)(k < 16 ? cat[k] : 0) << (8 * i);
+        }
+        *dst = out;
+        return 0;
+    }
+    case M(PSHUFW):
+        sse_shuffle(M(PSHUFLW), &r, &x, &y, (unsigned)d);
+        *dst = r.q[0];
+        return 0;
+    case M(PSLLW): case M(PSLLD): case M(PSLLQ): case M(PSRLW): case M(PSRLD):
+    case M(PSRLQ): case M(PSRAW): case M(PSRAD):
+        sse_shift(m, &r, &x, c);
+        *dst = r.q[0];
+        return 0;
+    default:
+        if (sse_int(m, &r, &x, &y)) {
+            *dst = r.q[0];
+            return 0;
+        }
+        emu_jit_raise(EMU_EXCP_ILLEGAL, 0, true);
+    }
+}
+
+EMU_JIT_HELPER(x86_helper_emms)
+{
+    X86CpuState *e = env;
+    e->fptag = 0;
+    e->fptop = 0;
+    return 0;
+}
+
+bool x86_mmx_supported(unsigned m)
+{
+    X86Xmm r = { 0 }, a = { 0 }, b = { 0 };
+    switch (m) {
+    case M(PUNPCKHBW): case M(PUNPCKHWD): case M(PUNPCKHDQ): case M(PACKSSWB):
+    case M(PACKUSWB): case M(PACKSSDW): case M(PSHUFB): case M(PALIGNR):
+    case M(PHADDW): case M(PHADDSW): case M(PHADDD): case M(PHSUBW):
+    case M(PHSUBSW): case M(PHSUBD):
+    case M(PSHUFW): case M(PSLLW): case M(PSLLD): case M(PSLLQ): case M(PSRLW):
+    case M(PSRLD): case M(PSRLQ): case M(PSRAW): case M(PSRAD):
+        return true;
+    case M(PUNPCKLQDQ): case M(PUNPCKHQDQ): case M(PCMPEQQ): case M(PCMPGTQ):
+        return false;
+    default:
+        return sse_int(m, &r, &a, &b);
     }
 }

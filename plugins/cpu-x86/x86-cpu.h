@@ -77,7 +77,8 @@ typedef struct X86CpuState {
     X86Xmm xmm_tmp;             /* memory source operand of a SIMD op */
     /* x87 */
     X86Float80 st[8];
-    uint16_t fpuc, fpus, fptag;
+    uint16_t fpuc, fpus;
+    uint16_t fptag;             /* bit i: physical register i in use */
     unsigned fptop;
     /* model */
     uint32_t cpuid_level, cpuid_xlevel;
@@ -95,6 +96,7 @@ _Static_assert(offsetof(X86CpuState, xmm) % 16 == 0, "JIT: xmm aligned");
 #define ENV_OFF(field) offsetof(X86CpuState, field)
 #define REG_OFF(i) (offsetof(X86CpuState, regs) + 8 * (i))
 #define XMM_OFF(i) (offsetof(X86CpuState, xmm) + 16 * (i))
+#define MM_OFF(i) (offsetof(X86CpuState, st) + sizeof(X86Float80) * (i))
 
 /* flags.c */
 uint32_t x86_compute_flags(const X86CpuState *env);
@@ -121,11 +123,23 @@ EMU_JIT_HELPER(x86_helper_bitop);
 EMU_JIT_HELPER(x86_helper_string);
 EMU_JIT_HELPER(x86_helper_cmpxchg16b);
 EMU_JIT_HELPER(x86_helper_bmi);
+EMU_JIT_HELPER(x86_helper_fpu_env);
+
+/* x87.c */
+EMU_JIT_HELPER(x86_helper_x87);
+uint16_t x86_x87_status(const X86CpuState *env);
+void x86_x87_store_env(X86CpuState *env, void *buf);     /* 28 bytes */
+void x86_x87_load_env(X86CpuState *env, const void *buf);
+void x86_fxsave(const X86CpuState *env, void *buf);
+void x86_fxrstor(X86CpuState *env, const void *buf);
 
 /* sse.c */
 EMU_JIT_HELPER(x86_helper_sse);
 EMU_JIT_HELPER(x86_helper_sse_cvt);
 bool x86_sse_supported(unsigned mnemonic);
+EMU_JIT_HELPER(x86_helper_mmx);
+EMU_JIT_HELPER(x86_helper_emms);
+bool x86_mmx_supported(unsigned mnemonic);
 
 /* cpu.c */
 extern const EmuCpuClass x86_64_cpu_class, i386_cpu_class;

@@ -17,6 +17,7 @@ for f in "$prefix/bin/emu" "$libdir/libemu.so.1" "$libdir/pkgconfig/emu-plugin.p
     [ -e "$DEST$f" ] && pass || fail "not installed: $f"
 done
 ls "$DEST$libdir/emu/plugins/"*.so >/dev/null 2>&1 && pass || fail "no plugins installed"
+ls "$DEST$libdir/emu/plugins/"*.la >/dev/null 2>&1 && fail "libtool .la files installed beside the plugins" || pass
 for so in "$DEST$libdir/emu/plugins/"*.so; do
     [ -e "${so%.so}.module" ] && pass || fail "no index file beside $so"
 done

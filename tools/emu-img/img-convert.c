@@ -140,9 +140,14 @@ static void convert_worker(gpointer data, gpointer user)
     bool failed = cv->err != NULL;
     g_mutex_unlock(&cv->lock);
     if (!failed) {
-        uint8_t *buf = g_malloc(job->len);
+        /* One buffer per worker thread, reused across jobs. */
+        static GPrivate buffer = G_PRIVATE_INIT(g_free);
+        uint8_t *buf = g_private_get(&buffer);
+        if (!buf) {
+            buf = g_malloc(MAX(CHUNK, cv->cluster));
+            g_private_set(&buffer, buf);
+        }
         bool ok = convert_range(cv, job, buf, &err);
-        g_free(buf);
         g_mutex_lock(&cv->lock);
         if (!ok && !cv->err) {
             cv->err = err;
@@ -301,8 +306,8 @@ static bool convert_open_target(Convert *cv, ConvertArgs *a, const char *out,
             return false;
         }
     }
-    cv->dst = img_open(out, a->no_create ? NULL : a->out_fmt,
-                       EMU_BLOCK_RDWR | EMU_BLOCK_NO_BACKING,
+    /* With the backing chain: partial clusters copy the rest from it. */
+    cv->dst = img_open(out, a->out_fmt, EMU_BLOCK_RDWR,
                        a->cache ? a->cache : "unsafe", errp);
     if (!cv->dst) {
         return false;

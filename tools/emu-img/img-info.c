@@ -59,20 +59,28 @@ static bool backing_size(const char *image, const char *backing,
     return true;
 }
 
-static void print_formatting(const char *file, const char *fmt,
-                             uint64_t size, GHashTable *opts)
+/* "Formatting 'FILE', fmt=FMT name=value ...": options given, and the
+ * defaults the driver marks, in the driver's order (as qemu-img does). */
+static void print_formatting(const EmuBlockDriver *drv, const char *file,
+                             const char *fmt, uint64_t size, GHashTable *opts)
 {
     printf("Formatting '%s', fmt=%s", file, fmt);
-    GList *keys = g_list_sort(g_hash_table_get_keys(opts),
-                              (GCompareFunc)strcmp);
-    for (GList *k = keys; k; k = k->next) {
-        if (strcmp(k->data, "size")) {
-            printf(" %s=%s", (char *)k->data,
-                   (char *)g_hash_table_lookup(opts, k->data));
+    for (const EmuBlockOptDesc *o = drv->create_opts; o && o->name; o++) {
+        const char *v = g_hash_table_lookup(opts, o->name);
+        if (!strcmp(o->name, "size")) {
+            printf(" size=%" G_GUINT64_FORMAT, size);
+        } else if (v || (o->show_default && o->defval)) {
+            uint64_t bytes;
+            v = v ? v : o->defval;
+            if (o->type == EMU_BLOCK_OPT_SIZE &&
+                emu_block_parse_size(v, &bytes, NULL)) {
+                printf(" %s=%" G_GUINT64_FORMAT, o->name, bytes);
+            } else {
+                printf(" %s=%s", o->name, v);
+            }
         }
     }
-    g_list_free(keys);
-    printf(" size=%" G_GUINT64_FORMAT "\n", size);
+    printf("\n");
 }
 
 int img_create(int argc, char **argv)
@@ -168,7 +176,7 @@ int img_create(int argc, char **argv)
         return 1;
     }
     if (!quiet) {
-        print_formatting(file, fmt, size, opts);
+        print_formatting(drv, file, fmt, size, opts);
     }
     bool ok = emu_block_create(file, fmt, size, opts, &err);
     g_hash_table_destroy(opts);
@@ -715,6 +723,15 @@ int img_map(int argc, char **argv)
         if (!map_entry(node, off, end - off,
                        (const char *const *)names->pdata, &e, &err)) {
             rc = img_report(err);
+            break;
+        }
+        if (!json && e.data && !e.has_offset) {
+            if (have) {
+                map_print(&cur, json, first);
+            }
+            img_error("File contains external, encrypted or compressed "
+                      "clusters.");
+            rc = 1;
             break;
         }
         if (have && map_mergeable(&cur, &e)) {

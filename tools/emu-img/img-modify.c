@@ -252,6 +252,9 @@ int img_resize(int argc, char **argv)
     /* The size may look like an option ("-1G"): take it first. */
     const char *size_arg = argv[argc - 1];
     argc--;
+    if (argc > 2 && !strcmp(argv[argc - 1], "--")) {
+        argc--;
+    }
     int c;
     static const struct option lopts[] = {
         { "shrink", no_argument, NULL, OPT_SHRINK },

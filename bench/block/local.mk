@@ -1,0 +1,2 @@
+# Block benchmarks (scripts, never timed tests).
+EXTRA_DIST += bench/block

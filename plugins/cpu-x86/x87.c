@@ -1,0 +1,558 @@
+/*
+ * x87 FPU instructions as helpers over the portable 80-bit soft-float
+ * library in fpu/ (no host floating point involved).
+ *
+ * The translator passes the Zydis mnemonic, the memory operand's address
+ * and a description of the visible operands (see X87_OPERANDS below);
+ * x86_helper_x87() does the register-stack bookkeeping (TOP, tags, stack
+ * overflow/underflow) and the arithmetic.  Exceptions always get the
+ * masked response; their flags accumulate in the status word (unmasked
+ * x87 exceptions are not delivered yet).  Tags are kept in the FXSAVE
+ * abridged form: bit i set = physical register i is in use.
+ */
+#include "x86-cpu.h"
+#include "fpu/softfloat-x80.h"
+#include <Zydis/Zydis.h>
+#include <string.h>
+
+#define M(x) ZYDIS_MNEMONIC_##x
+
+/* c argument: operand kinds and st indexes, memory operand bytes */
+enum { K_NONE, K_ST, K_MEM };
+#define OPND_KIND(c, n) ((unsigned)((c) >> (4 + 8 * (n))) & 0xf)
+#define OPND_IDX(c, n) ((unsigned)((c) >> (8 + 8 * (n))) & 0xf)
+#define OPND_BYTES(c) ((unsigned)((c) >> 24) & 0xff)
+
+static void *gptr(uint64_t a)
+{
+    return (void *)(uintptr_t)(x86_guest_base + a);
+}
+
+static FloatX80 get_phys(const X86CpuState *e, unsigned phys)
+{
+    FloatX80 f = { e->st[phys].mant, e->st[phys].sexp };
+    return f;
+}
+
+static unsigned phys_of(const X86CpuState *e, unsigned i)
+{
+    return (e->fptop + i) & 7;
+}
+
+static bool st_valid(const X86CpuState *e, unsigned i)
+{
+    return e->fptag & (1u << phys_of(e, i));
+}
+
+static void stack_fault(X86CpuState *e, bool overflow)
+{
+    e->fpus |= X80_FLAG_IE | 0x40;          /* IE + SF */
+    e->fpus = (uint16_t)((e->fpus & ~X80_C1) | (overflow ? X80_C1 : 0));
+}
+
+static FloatX80 st_get(X86CpuState *e, unsigned i)
+{
+    if (!st_valid(e, i)) {
+        stack_fault(e, false);
+        return x80_default_nan;
+    }
+    return get_phys(e, phys_of(e, i));
+}
+
+static void st_set(X86CpuState *e, unsigned i, FloatX80 v)
+{
+    unsigned p = phys_of(e, i);
+    e->st[p].mant = v.mant;
+    e->st[p].sexp = v.sign_exp;
+    e->fptag |= (uint16_t)(1u << p);
+}
+
+static void push(X86CpuState *e, FloatX80 v)
+{
+    e->fptop = (e->fptop - 1) & 7;
+    if (e->fptag & (1u << e->fptop)) {
+        stack_fault(e, true);
+        v = x80_default_nan;
+    }
+    st_set(e, 0, v);
+}
+
+static void pop(X86CpuState *e)
+{
+    e->fptag &= (uint16_t)~(1u << e->fptop);
+    e->fptop = (e->fptop + 1) & 7;
+}
+
+static void begin(X86CpuState *e, X80Status *st)
+{
+    x80_status_from_cw(st, e->fpuc);
+    st->flags = 0;
+    st->c1 = false;
+}
+
+static void finish(X86CpuState *e, const X80Status *st)
+{
+    e->fpus = (uint16_t)((e->fpus | st->flags) & ~X80_C1) | (st->c1 ? X80_C1 : 0);
+    if (e->fpus & ~e->fpuc & 0x3f) {
+        e->fpus |= 0x80;                    /* ES: an unmasked exception */
+    }
+}
+
+static FloatX80 load_mem_float(uint64_t addr, unsigned bytes, X80Status *st)
+{
+    if (bytes == 4) {
+        uint32_t v;
+        memcpy(&v, gptr(addr), 4);
+        return x80_from_f32(v, st);
+    }
+    if (bytes == 8) {
+        uint64_t v;
+        memcpy(&v, gptr(addr), 8);
+        return x80_from_f64(v, st);
+    }
+    FloatX80 f;
+    memcpy(&f.mant, gptr(addr), 8);
+    memcpy(&f.sign_exp, (uint8_t *)gptr(addr) + 8, 2);
+    return f;
+}
+
+static void store_mem_float(uint64_t addr, unsigned bytes, FloatX80 v, X80Status *st)
+{
+    if (bytes == 4) {
+        uint32_t f = x80_to_f32(v, st);
+        memcpy(gptr(addr), &f, 4);
+    } else if (bytes == 8) {
+        uint64_t f = x80_to_f64(v, st);
+        memcpy(gptr(addr), &f, 8);
+    } else {
+        memcpy(gptr(addr), &v.mant, 8);
+        memcpy((uint8_t *)gptr(addr) + 8, &v.sign_exp, 2);
+    }
+}
+
+static FloatX80 load_mem_int(uint64_t addr, unsigned bytes)
+{
+    if (bytes == 2) {
+        int16_t v;
+        memcpy(&v, gptr(addr), 2);
+        return x80_from_int16(v);
+    }
+    if (bytes == 4) {
+        int32_t v;
+        memcpy(&v, gptr(addr), 4);
+        return x80_from_int32(v);
+    }
+    int64_t v;
+    memcpy(&v, gptr(addr), 8);
+    return x80_from_int64(v);
+}
+
+static void store_mem_int(uint64_t addr, unsigned bytes, FloatX80 v, bool trunc,
+                          X80Status *st)
+{
+    if (bytes == 2) {
+        int16_t r = trunc ? x80_to_int16_trunc(v, st) : x80_to_int16(v, st);
+        memcpy(gptr(addr), &r, 2);
+    } else if (bytes == 4) {
+        int32_t r = trunc ? x80_to_int32_trunc(v, st) : x80_to_int32(v, st);
+        memcpy(gptr(addr), &r, 4);
+    } else {
+        int64_t r = trunc ? x80_to_int64_trunc(v, st) : x80_to_int64(v, st);
+        memcpy(gptr(addr), &r, 8);
+    }
+}
+
+static bool binop_of(unsigned m, X80BinOp *op, bool *pops, bool *is_int)
+{
+    static const struct { unsigned m; X80BinOp op; bool pop, integer; } t[] = {
+        { M(FADD), X80_OP_ADD, false, false }, { M(FADDP), X80_OP_ADD, true, false },
+        { M(FIADD), X80_OP_ADD, false, true },
+        { M(FSUB), X80_OP_SUB, false, false }, { M(FSUBP), X80_OP_SUB, true, false },
+        { M(FISUB), X80_OP_SUB, false, true },
+        { M(FSUBR), X80_OP_SUBR, false, false }, { M(FSUBRP), X80_OP_SUBR, true, false },
+        { M(FISUBR), X80_OP_SUBR, false, true },
+        { M(FMUL), X80_OP_MUL, false, false }, { M(FMULP), X80_OP_MUL, true, false },
+        { M(FIMUL), X80_OP_MUL, false, true },
+        { M(FDIV), X80_OP_DIV, false, false }, { M(FDIVP), X80_OP_DIV, true, false },
+        { M(FIDIV), X80_OP_DIV, false, true },
+        { M(FDIVR), X80_OP_DIVR, false, false }, { M(FDIVRP), X80_OP_DIVR, true, false },
+        { M(FIDIVR), X80_OP_DIVR, false, true },
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(t); i++) {
+        if (t[i].m == m) {
+            *op = t[i].op;
+            *pops = t[i].pop;
+            *is_int = t[i].integer;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* FADD and friends: st0 op mem, st0 op st(i), st(i) op st0 [and pop]. */
+static void do_arith(X86CpuState *e, X80BinOp op, bool pops, bool is_int,
+                     uint64_t addr, uint64_t c, X80Status *st)
+{
+    if (OPND_KIND(c, 0) == K_MEM) {
+        FloatX80 b = is_int ? load_mem_int(addr, OPND_BYTES(c))
+                            : load_mem_float(addr, OPND_BYTES(c), st);
+        st_set(e, 0, x80_binop(op, st_get(e, 0), b, st));
+        return;
+    }
+    unsigned dst = OPND_IDX(c, 0);
+    unsigned src = OPND_KIND(c, 1) == K_ST ? OPND_IDX(c, 1) : 1;
+    if (OPND_KIND(c, 0) == K_NONE) {        /* faddp with no operands */
+        dst = 1;
+        src = 0;
+    }
+    /* operands in the order of the instruction: dst = dst op src */
+    st_set(e, dst, x80_binop(op, st_get(e, dst), st_get(e, src), st));
+    if (pops) {
+        pop(e);
+    }
+}
+
+/* Sets C0..C3; C1 goes through st because finish() writes it. */
+static void set_cc(X86CpuState *e, X80Status *st, uint16_t cc)
+{
+    e->fpus = (uint16_t)((e->fpus & ~(X80_C0 | X80_C2 | X80_C3)) |
+                         (cc & (X80_C0 | X80_C2 | X80_C3)));
+    st->c1 = (cc & X80_C1) != 0;
+}
+
+static void do_compare(X86CpuState *e, unsigned m, uint64_t addr, uint64_t c,
+                       X80Status *st)
+{
+    bool unordered_ok = m == M(FUCOM) || m == M(FUCOMP) || m == M(FUCOMPP) ||
+                        m == M(FUCOMI) || m == M(FUCOMIP);
+    FloatX80 b;
+    unsigned other = OPND_KIND(c, 1) == K_ST ? OPND_IDX(c, 1)
+                   : OPND_KIND(c, 0) == K_ST ? OPND_IDX(c, 0) : 1;
+    if (OPND_KIND(c, 0) == K_MEM) {
+        b = (m == M(FICOM) || m == M(FICOMP)) ? load_mem_int(addr, OPND_BYTES(c))
+                                               : load_mem_float(addr, OPND_BYTES(c), st);
+    } else if (m == M(FTST)) {
+        b = x80_constant(X80_CONST_ZERO, st);
+    } else {
+        b = st_get(e, other);
+    }
+    X80Relation r = x80_compare(st_get(e, 0), b, !unordered_ok, st);
+    if (m == M(FCOMI) || m == M(FCOMIP) || m == M(FUCOMI) || m == M(FUCOMIP)) {
+        e->cc_src = x80_relation_to_eflags(r);
+        e->cc_op = CC_OP(CC_EFLAGS, 0);
+        set_cc(e, st, 0);
+    } else {
+        set_cc(e, st, x80_relation_to_cc(r));
+    }
+    if (m == M(FCOMP) || m == M(FUCOMP) || m == M(FICOMP) || m == M(FCOMIP) ||
+        m == M(FUCOMIP)) {
+        pop(e);
+    } else if (m == M(FCOMPP) || m == M(FUCOMPP)) {
+        pop(e);
+        pop(e);
+    }
+}
+
+static bool fcmov_taken(X86CpuState *e, unsigned m)
+{
+    switch (m) {
+    case M(FCMOVB): return x86_cond(e, 2);
+    case M(FCMOVNB): return x86_cond(e, 3);
+    case M(FCMOVE): return x86_cond(e, 4);
+    case M(FCMOVNE): return x86_cond(e, 5);
+    case M(FCMOVBE): return x86_cond(e, 6);
+    case M(FCMOVNBE): return x86_cond(e, 7);
+    case M(FCMOVU): return x86_cond(e, 10);
+    default: return x86_cond(e, 11);        /* FCMOVNU */
+    }
+}
+
+static bool do_constant_or_unary(X86CpuState *e, unsigned m, X80Status *st)
+{
+    static const struct { unsigned m; X80Constant c; } consts[] = {
+        { M(FLD1), X80_CONST_ONE }, { M(FLDL2T), X80_CONST_L2T },
+        { M(FLDL2E), X80_CONST_L2E }, { M(FLDPI), X80_CONST_PI },
+        { M(FLDLG2), X80_CONST_LG2 }, { M(FLDLN2), X80_CONST_LN2 },
+        { M(FLDZ), X80_CONST_ZERO },
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(consts); i++) {
+        if (consts[i].m == m) {
+            push(e, x80_constant(consts[i].c, st));
+            return true;
+        }
+    }
+    switch (m) {
+    case M(FCHS): st_set(e, 0, x80_chs(st_get(e, 0), st)); return true;
+    case M(FABS): st_set(e, 0, x80_abs(st_get(e, 0), st)); return true;
+    case M(FSQRT): st_set(e, 0, x80_sqrt(st_get(e, 0), st)); return true;
+    case M(FRNDINT): st_set(e, 0, x80_round_to_int(st_get(e, 0), st)); return true;
+    case M(F2XM1): st_set(e, 0, x80_f2xm1(st_get(e, 0), st)); return true;
+    case M(FSCALE):
+        st_set(e, 0, x80_scale(st_get(e, 0), st_get(e, 1), st));
+        return true;
+    case M(FYL2X):
+        st_set(e, 1, x80_fyl2x(st_get(e, 0), st_get(e, 1), st));
+        pop(e);
+        return true;
+    case M(FYL2XP1):
+        st_set(e, 1, x80_fyl2xp1(st_get(e, 0), st_get(e, 1), st));
+        pop(e);
+        return true;
+    case M(FPATAN):
+        st_set(e, 1, x80_fpatan(st_get(e, 0), st_get(e, 1), st));
+        pop(e);
+        return true;
+    case M(FPREM): case M(FPREM1): {
+        uint16_t cc = 0;
+        FloatX80 r = m == M(FPREM) ? x80_prem(st_get(e, 0), st_get(e, 1), st, &cc)
+                                   : x80_prem1(st_get(e, 0), st_get(e, 1), st, &cc);
+        st_set(e, 0, r);
+        set_cc(e, st, cc);
+        return true;
+    }
+    case M(FSIN): case M(FCOS): case M(FPTAN): case M(FSINCOS): {
+        uint16_t cc = 0;
+        FloatX80 a = st_get(e, 0);
+        if (m == M(FSINCOS)) {
+            FloatX80 sn, cs;
+            x80_fsincos(a, st, &cc, &sn, &cs);
+            if (!cc) {
+                st_set(e, 0, sn);
+                push(e, cs);
+            }
+        } else {
+            FloatX80 r = m == M(FSIN) ? x80_fsin(a, st, &cc)
+                       : m == M(FCOS) ? x80_fcos(a, st, &cc)
+                                      : x80_fptan(a, st, &cc);
+            st_set(e, 0, r);
+            if (m == M(FPTAN) && !cc) {
+                push(e, x80_constant(X80_CONST_ONE, st));
+            }
+        }
+        /* C2 set: argument out of range, the stack is left as it was */
+        e->fpus = (uint16_t)((e->fpus & ~X80_C2) | (cc & X80_C2));
+        return true;
+    }
+    case M(FXTRACT): {
+        FloatX80 sig, ex;
+        x80_extract(st_get(e, 0), st, &sig, &ex);
+        st_set(e, 0, ex);
+        push(e, sig);
+        return true;
+    }
+    case M(FXAM): {
+        uint16_t cc = st_valid(e, 0) ? x80_examine(get_phys(e, phys_of(e, 0)))
+                                     : (X80_C3 | X80_C0);
+        if (get_phys(e, phys_of(e, 0)).sign_exp & 0x8000) {
+            cc |= X80_C1;
+        }
+        set_cc(e, st, cc);
+        return true;
+    }
+    default:
+        return false;
+    }
+}
+
+static void save_env_words(X86CpuState *e, uint32_t w[7]);
+
+/* FNSAVE/FRSTOR: the 108-byte image (32-bit protected-mode layout). */
+static void do_save_restore(X86CpuState *e, unsigned m, uint64_t addr)
+{
+    uint8_t *p = gptr(addr);
+    if (m == M(FNSAVE)) {
+        uint32_t w[7];
+        save_env_words(e, w);
+        memcpy(p, w, sizeof(w));
+        for (unsigned i = 0; i < 8; i++) {
+            unsigned ph = phys_of(e, i);
+            memcpy(p + 28 + 10 * i, &e->st[ph].mant, 8);
+            memcpy(p + 36 + 10 * i, &e->st[ph].sexp, 2);
+        }
+        e->fpuc = 0x37f;
+        e->fpus = 0;
+        e->fptop = 0;
+        e->fptag = 0;
+        return;
+    }
+    uint32_t w[7];
+    memcpy(w, p, sizeof(w));
+    e->fpuc = (uint16_t)w[0];
+    e->fpus = (uint16_t)(w[1] & ~0x3800u);
+    e->fptop = (w[1] >> 11) & 7;
+    e->fptag = 0;
+    for (unsigned ph = 0; ph < 8; ph++) {
+        if (((w[2] >> (2 * ph)) & 3) != 3) {
+            e->fptag |= (uint16_t)(1u << ph);
+        }
+    }
+    for (unsigned i = 0; i < 8; i++) {
+        unsigned ph = phys_of(e, i);
+        memcpy(&e->st[ph].mant, p + 28 + 10 * i, 8);
+        memcpy(&e->st[ph].sexp, p + 36 + 10 * i, 2);
+    }
+}
+
+/* The full tag word from the abridged one (00 valid, 01 zero, 10 special,
+ * 11 empty). */
+static uint16_t full_tags(const X86CpuState *e)
+{
+    uint16_t t = 0;
+    for (unsigned ph = 0; ph < 8; ph++) {
+        unsigned tag = 3;
+        if (e->fptag & (1u << ph)) {
+            FloatX80 f = get_phys(e, ph);
+            unsigned ex = f.sign_exp & 0x7fff;
+            if (ex == 0 && f.mant == 0) {
+                tag = 1;
+            } else if (ex == 0x7fff || ex == 0 || !(f.mant >> 63)) {
+                tag = 2;
+            } else {
+                tag = 0;
+            }
+        }
+        t |= (uint16_t)(tag << (2 * ph));
+    }
+    return t;
+}
+
+static void save_env_words(X86CpuState *e, uint32_t w[7])
+{
+    uint16_t sw = (uint16_t)((e->fpus & ~0x3800u) | ((e->fptop & 7) << 11));
+    w[0] = e->fpuc | 0xffff0000u;
+    w[1] = sw | 0xffff0000u;
+    w[2] = full_tags(e) | 0xffff0000u;
+    w[3] = w[4] = w[5] = 0;
+    w[6] = 0xffff0000u;
+}
+
+uint16_t x86_x87_status(const X86CpuState *e)
+{
+    return (uint16_t)((e->fpus & ~0x3800u) | ((e->fptop & 7) << 11));
+}
+
+void x86_x87_store_env(X86CpuState *e, void *buf)
+{
+    uint32_t w[7];
+    save_env_words(e, w);
+    memcpy(buf, w, sizeof(w));
+}
+
+void x86_x87_load_env(X86CpuState *e, const void *buf)
+{
+    uint32_t w[3];
+    memcpy(w, buf, sizeof(w));
+    e->fpuc = (uint16_t)w[0];
+    e->fpus = (uint16_t)(w[1] & ~0x3800u);
+    e->fptop = (w[1] >> 11) & 7;
+    e->fptag = 0;
+    for (unsigned ph = 0; ph < 8; ph++) {
+        if (((w[2] >> (2 * ph)) & 3) != 3) {
+            e->fptag |= (uint16_t)(1u << ph);
+        }
+    }
+}
+
+/* a = mnemonic, b = memory operand address, c = operands (see top) */
+EMU_JIT_HELPER(x86_helper_x87)
+{
+    X86CpuState *e = env;
+    unsigned m = (unsigned)a;
+    X80Status st;
+    X80BinOp op;
+    bool pops, is_int;
+    begin(e, &st);
+    if (binop_of(m, &op, &pops, &is_int)) {
+        do_arith(e, op, pops, is_int, b, c, &st);
+        finish(e, &st);
+        return 0;
+    }
+    if (do_constant_or_unary(e, m, &st)) {
+        finish(e, &st);
+        return 0;
+    }
+    unsigned bytes = OPND_BYTES(c);
+    unsigned idx = OPND_KIND(c, 0) == K_ST ? OPND_IDX(c, 0) : 1;
+    switch (m) {
+    case M(FLD):
+        if (OPND_KIND(c, 0) == K_MEM) {
+            push(e, load_mem_float(b, bytes, &st));
+        } else {
+            push(e, st_get(e, idx));
+        }
+        break;
+    case M(FILD):
+        push(e, load_mem_int(b, bytes));
+        break;
+    case M(FBLD): {
+        uint8_t bcd[10];
+        memcpy(bcd, gptr(b), 10);
+        push(e, x80_from_bcd(bcd));
+        break;
+    }
+    case M(FST): case M(FSTP):
+        if (OPND_KIND(c, 0) == K_MEM) {
+            store_mem_float(b, bytes, st_get(e, 0), &st);
+        } else {
+            st_set(e, idx, st_get(e, 0));
+        }
+        if (m == M(FSTP)) {
+            pop(e);
+        }
+        break;
+    case M(FIST): case M(FISTP): case M(FISTTP):
+        store_mem_int(b, bytes, st_get(e, 0), m == M(FISTTP), &st);
+        if (m != M(FIST)) {
+            pop(e);
+        }
+        break;
+    case M(FBSTP): {
+        uint8_t bcd[10];
+        x80_to_bcd(st_get(e, 0), &st, bcd);
+        memcpy(gptr(b), bcd, 10);
+        pop(e);
+        break;
+    }
+    case M(FXCH): {
+        FloatX80 x = st_get(e, 0), y = st_get(e, idx);
+        st_set(e, 0, y);
+        st_set(e, idx, x);
+        break;
+    }
+    case M(FCOM): case M(FCOMP): case M(FCOMPP): case M(FUCOM): case M(FUCOMP):
+    case M(FUCOMPP): case M(FICOM): case M(FICOMP): case M(FCOMI): case M(FCOMIP):
+    case M(FUCOMI): case M(FUCOMIP): case M(FTST):
+        do_compare(e, m, b, c, &st);
+        break;
+    case M(FCMOVB): case M(FCMOVNB): case M(FCMOVE): case M(FCMOVNE):
+    case M(FCMOVBE): case M(FCMOVNBE): case M(FCMOVU): case M(FCMOVNU): {
+        unsigned src = OPND_KIND(c, 1) == K_ST ? OPND_IDX(c, 1) : idx;
+        if (fcmov_taken(e, m)) {
+            st_set(e, 0, st_get(e, src));
+        }
+        break;
+    }
+    case M(FFREE):
+        e->fptag &= (uint16_t)~(1u << phys_of(e, idx));
+        break;
+    case M(FFREEP):
+        e->fptag &= (uint16_t)~(1u << phys_of(e, idx));
+        pop(e);
+        break;
+    case M(FINCSTP):
+        e->fptop = (e->fptop + 1) & 7;
+        break;
+    case M(FDECSTP):
+        e->fptop = (e->fptop - 1) & 7;
+        break;
+    case M(FNOP):
+        break;
+    case M(FNSAVE): case M(FRSTOR):
+        do_save_restore(e, m, b);
+        return 0;
+    default:
+        emu_jit_raise(EMU_EXCP_ILLEGAL, 0, true);
+    }
+    finish(e, &st);
+    return 0;
+}

@@ -1,0 +1,10 @@
+# linux-user whole-program tests: the host CPU as oracle for emu-x86_64.
+if HOST_X86_64
+TESTS += \
+	tests/functional/user/x86-diff.sh \
+	tests/functional/user/x86-smc.sh \
+	tests/functional/user/busybox.sh \
+	tests/functional/user/programs.sh
+endif
+EXTRA_DIST += tests/functional/user/x86-diff.sh tests/functional/user/x86-smc.sh \
+	tests/functional/user/busybox.sh tests/functional/user/programs.sh

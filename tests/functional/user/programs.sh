@@ -1,0 +1,80 @@
+#!/bin/sh
+# Whole programs under emu-x86_64 compared with native runs: threads
+# (static and dynamic), signals at the faulting instruction, dynamic ELF
+# through PT_INTERP (ls, python3), /proc/self/exe, exit status, and the
+# command line (-h, -cpu help, bad option).
+. "$top_srcdir/tests/functional/lib.sh"
+EMU_USER="$top_builddir/emu-x86_64"
+G="$top_builddir/tests/guest"
+
+# same_as_native DESC CMD...: stdout and exit status equal to native
+same_as_native() {
+    desc=$1; shift
+    "$@" > "$TMP/native" 2>&1 </dev/null
+    echo "exit $?" >> "$TMP/native"
+    "$EMU_USER" "$@" > "$TMP/emu" 2>&1 </dev/null
+    echo "exit $?" >> "$TMP/emu"
+    if cmp -s "$TMP/native" "$TMP/emu"; then pass; else
+        fail "$desc differs from native:"; diff "$TMP/native" "$TMP/emu" | head -10
+    fi
+}
+
+same_as_native "8 threads (static)" "$G/threads"
+same_as_native "8 threads (dynamic)" "$G/threads-dyn"
+same_as_native "signals" "$G/signals"
+same_as_native "ls -l /usr" /bin/ls -l /usr /bin/ls
+same_as_native "exit status" /bin/sh -c 'exit 3'
+if [ -x /usr/bin/python3 ]; then
+    same_as_native "python3" /usr/bin/python3 -c \
+        'import sys, hashlib, json; print(sum(range(1000)), hashlib.sha256(b"emu").hexdigest(), json.dumps({"a": [1, 2.5]}), sys.argv)'
+fi
+
+run "$EMU_USER" -L / /bin/ls /
+expect_ok "-L / with a dynamic program"
+expect_out "-L / lists /" "usr"
+
+run "$EMU_USER" /bin/busybox readlink /proc/self/exe
+expect_ok "readlink /proc/self/exe"
+expect_out "/proc/self/exe is the guest program" "/bin/busybox"
+
+run "$EMU_USER" -strace /bin/busybox true
+expect_ok "-strace"
+expect_err_has "-strace logs exit_group" "exit_group("
+
+run "$EMU_USER" -d in_asm,op,out_asm,exec -D "$TMP/log" /bin/busybox true
+expect_ok "-d in_asm,op,out_asm,exec"
+for item in "IN:" "OP:" "OP after optimization:" "OUT:" "Trace:"; do
+    if grep -q "^$item" "$TMP/log"; then pass; else fail "-d log lacks $item"; fi
+done
+if grep -q "xor.*eax" "$TMP/log"; then pass; else fail "in_asm is not disassembled"; fi
+
+run "$EMU_USER" -E EMU_TEST_VAR=42 -U HOME /bin/busybox env
+expect_out "-E sets a variable" "EMU_TEST_VAR=42"
+if printf '%s' "$out" | grep -q '^HOME='; then fail "-U HOME kept HOME"; else pass; fi
+
+run "$EMU_USER" -0 echo /bin/busybox argv0-works
+expect_out "-0 sets argv[0]" "argv0-works"
+
+run "$EMU_USER" -s 1M /bin/busybox sh -c 'echo small stack'
+expect_out "-s 1M" "small stack"
+
+EMU_STRACE=1 run "$EMU_USER" /bin/busybox true
+expect_err_has "EMU_STRACE" "exit_group("
+
+run "$EMU_USER" -h
+expect_ok "-h"
+expect_out "-h lists -strace" "-strace"
+
+run "$EMU_USER" -cpu help
+expect_ok "-cpu help"
+expect_out "-cpu help lists max" "max"
+
+run "$EMU_USER" -cpu nosuchcpu /bin/busybox true
+expect_error "unknown CPU model" "nosuchcpu"
+
+run "$EMU_USER" -frobnicate /bin/true
+expect_error "unknown option" "frobnicate"
+
+run "$EMU_USER" /nonexistent/program
+expect_error "missing program" "nonexistent"
+finish

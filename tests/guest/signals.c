@@ -1,0 +1,91 @@
+/*
+ * Guest signal delivery: SIGSEGV, SIGFPE and SIGILL reported at the
+ * faulting instruction (the handler checks si_addr / the saved rip and
+ * skips the instruction through the ucontext), a handler on a
+ * sigaltstack, SIGALRM from a timer, sigprocmask blocking, and registers
+ * (including SSE) intact after sigreturn.  Prints one line per check.
+ */
+#define _GNU_SOURCE
+#include <signal.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+static volatile sig_atomic_t got;
+static volatile uintptr_t fault_addr, fault_rip;
+static volatile int on_alt;
+static char altstack[65536];
+
+extern char segv_insn[], fpe_insn[], ill_insn[];
+
+static void on_fault(int sig, siginfo_t *si, void *ucp)
+{
+    ucontext_t *uc = ucp;
+    got = sig;
+    fault_addr = (uintptr_t)si->si_addr;
+    fault_rip = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
+    stack_t ss;
+    sigaltstack(NULL, &ss);
+    on_alt = (ss.ss_flags & SS_ONSTACK) != 0;
+    /* skip the faulting instruction: mov (%rax),%rbx and div %rcx are
+     * 3 bytes long, ud2 is 2 */
+    uc->uc_mcontext.gregs[REG_RIP] += sig == SIGILL ? 2 : 3;
+}
+
+static void on_alarm(int sig)
+{
+    got = sig;
+}
+
+int main(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_sigaction = on_fault;
+    sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+    sigaction(SIGSEGV, &sa, NULL);
+    sigaction(SIGFPE, &sa, NULL);
+    sigaction(SIGILL, &sa, NULL);
+    stack_t ss = { .ss_sp = altstack, .ss_size = sizeof(altstack) };
+    sigaltstack(&ss, NULL);
+
+    void *bad = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    uint64_t rbx = 7;
+    asm volatile("mov %1, %%rax\n"
+                 ".globl segv_insn\nsegv_insn: mov (%%rax), %%rbx\n"
+                 : "+b"(rbx) : "r"(bad) : "rax", "memory");
+    printf("SIGSEGV %d at insn %d addr %d altstack %d rbx %ld\n", got == SIGSEGV,
+           fault_rip == (uintptr_t)segv_insn, fault_addr == (uintptr_t)bad,
+           on_alt, (long)rbx);
+
+    got = 0;
+    uint64_t rax = 100, rdx = 0;
+    double keep = 1.5;
+    asm volatile("xor %%ecx, %%ecx\n"
+                 ".globl fpe_insn\nfpe_insn: div %%rcx\n"
+                 "addsd %2, %2\n"
+                 : "+a"(rax), "+d"(rdx), "+x"(keep) : : "rcx");
+    printf("SIGFPE %d at insn %d rax %ld xmm %g\n", got == SIGFPE,
+           fault_rip == (uintptr_t)fpe_insn, (long)rax, keep);
+
+    got = 0;
+    asm volatile(".globl ill_insn\nill_insn: ud2\n");
+    printf("SIGILL %d at insn %d\n", got == SIGILL, fault_rip == (uintptr_t)ill_insn);
+
+    got = 0;
+    signal(SIGALRM, on_alarm);
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGALRM);
+    sigprocmask(SIG_BLOCK, &set, NULL);
+    alarm(1);
+    sleep(2);
+    printf("blocked alarm not delivered %d\n", got == 0);
+    sigprocmask(SIG_UNBLOCK, &set, NULL);
+    printf("alarm delivered on unblock %d\n", got == SIGALRM);
+    return 0;
+}
