@@ -45,11 +45,15 @@ typedef struct Convert {
     GMutex lock;
     uint64_t done;
     GError *err;
+    bool ordered;               /* writes in job order (see wait_turn) */
+    GCond turn;
+    uint64_t next_seq;          /* the job whose writes may go next */
 } Convert;
 
 typedef struct ConvertJob {
     int src;
     uint64_t off, len;          /* within the source */
+    uint64_t seq;               /* position in submission order */
 } ConvertJob;
 
 static bool write_sparse(Convert *cv, uint64_t dst_off, const uint8_t *buf,
@@ -93,11 +97,19 @@ static bool write_sparse(Convert *cv, uint64_t dst_off, const uint8_t *buf,
     return true;
 }
 
-static bool convert_range(Convert *cv, ConvertJob *job, uint8_t *buf,
-                          GError **errp)
+/* What one extent of a job needs written. */
+enum { EXTENT_SKIP, EXTENT_ZERO, EXTENT_DATA };
+typedef struct Extent {
+    uint64_t off, len;          /* within the source */
+    int kind;
+} Extent;
+
+/* First half of a job, run in parallel: block status, and the data read
+ * into buf at its offset within the job. */
+static bool convert_read(Convert *cv, ConvertJob *job, uint8_t *buf,
+                         GArray *extents, GError **errp)
 {
     EmuBlockNode *src = cv->src[job->src];
-    uint64_t base = cv->src_start[job->src];
     for (uint64_t off = job->off; off < job->off + job->len;) {
         uint64_t pnum, map;
         unsigned st;
@@ -109,26 +121,75 @@ static bool convert_range(Convert *cv, ConvertJob *job, uint8_t *buf,
         bool allocated_here = (st & EMU_BLOCK_STATUS_ALLOCATED) && depth == 0;
         bool zero = (st & EMU_BLOCK_STATUS_ZERO) ||
                     !(st & EMU_BLOCK_STATUS_ALLOCATED);
-        bool ok = true;
+        Extent e = { off, pnum, zero ? EXTENT_ZERO : EXTENT_DATA };
         if (cv->skip_backing && !allocated_here) {
-            /* The new backing file provides this range. */
-        } else if (zero && !cv->compress) {
-            ok = cv->fresh || emu_block_pwrite_zeroes(
-                     cv->dst, base + off, pnum, EMU_BLOCK_WRITE_MAY_UNMAP,
-                     errp);
-        } else if (zero) {
-            memset(buf, 0, pnum);
-            ok = write_sparse(cv, base + off, buf, pnum, errp);
-        } else {
-            ok = emu_block_pread(src, off, pnum, buf, errp) &&
-                 write_sparse(cv, base + off, buf, pnum, errp);
-        }
-        if (!ok) {
+            e.kind = EXTENT_SKIP;   /* the new backing file provides it */
+        } else if (!zero &&
+                   !emu_block_pread(src, off, pnum, buf + (off - job->off),
+                                    errp)) {
             return false;
         }
+        g_array_append_val(extents, e);
         off += pnum;
     }
     return true;
+}
+
+/* Second half: the writes of what convert_read found. */
+static bool convert_write(Convert *cv, ConvertJob *job, uint8_t *buf,
+                          GArray *extents, GError **errp)
+{
+    uint64_t base = cv->src_start[job->src];
+    bool ok = true;
+    for (guint i = 0; ok && i < extents->len; i++) {
+        Extent *e = &g_array_index(extents, Extent, i);
+        uint8_t *p = buf + (e->off - job->off);
+        if (e->kind == EXTENT_ZERO && !cv->compress) {
+            ok = cv->fresh || emu_block_pwrite_zeroes(
+                     cv->dst, base + e->off, e->len,
+                     EMU_BLOCK_WRITE_MAY_UNMAP, errp);
+        } else if (e->kind == EXTENT_ZERO) {
+            memset(p, 0, e->len);
+            ok = write_sparse(cv, base + e->off, p, e->len, errp);
+        } else if (e->kind == EXTENT_DATA) {
+            ok = write_sparse(cv, base + e->off, p, e->len, errp);
+        }
+    }
+    return ok;
+}
+
+/* Uncompressed writes go out in job order while reads run ahead in
+ * parallel: a file written front to back is cheaper for the host file
+ * system than eight interleaved streams with holes between them.
+ * Compressed writes stay unordered: the driver compresses inside the
+ * write, and ordering would serialise the compression. */
+static void wait_turn(Convert *cv, ConvertJob *job)
+{
+    g_mutex_lock(&cv->lock);
+    while (cv->ordered && cv->next_seq != job->seq) {
+        g_cond_wait(&cv->turn, &cv->lock);
+    }
+    g_mutex_unlock(&cv->lock);
+}
+
+static void end_turn(Convert *cv)
+{
+    g_mutex_lock(&cv->lock);
+    cv->next_seq++;
+    g_cond_broadcast(&cv->turn);
+    g_mutex_unlock(&cv->lock);
+}
+
+static bool convert_range(Convert *cv, ConvertJob *job, uint8_t *buf,
+                          GError **errp)
+{
+    GArray *extents = g_array_new(FALSE, FALSE, sizeof(Extent));
+    bool ok = convert_read(cv, job, buf, extents, errp);
+    wait_turn(cv, job);
+    ok = ok && convert_write(cv, job, buf, extents, errp);
+    end_turn(cv);
+    g_array_free(extents, TRUE);
+    return ok;
 }
 
 static void convert_worker(gpointer data, gpointer user)
@@ -139,7 +200,10 @@ static void convert_worker(gpointer data, gpointer user)
     g_mutex_lock(&cv->lock);
     bool failed = cv->err != NULL;
     g_mutex_unlock(&cv->lock);
-    if (!failed) {
+    if (failed) {
+        wait_turn(cv, job);     /* later jobs wait for this one's turn */
+        end_turn(cv);
+    } else {
         /* One buffer per worker thread, reused across jobs. */
         static GPrivate buffer = G_PRIVATE_INIT(g_free);
         uint8_t *buf = g_private_get(&buffer);
@@ -172,11 +236,13 @@ static bool convert_run(Convert *cv, int workers, GError **errp)
     uint64_t chunk = MAX(CHUNK, cv->cluster);
     chunk -= chunk % cv->cluster;
     img_progress(cv->progress, 0);
+    cv->ordered = !cv->compress;
+    uint64_t seq = 0;
     for (int i = 0; i < cv->nsrc; i++) {
         uint64_t size = emu_block_length(cv->src[i]);
         for (uint64_t off = 0; off < size; off += chunk) {
             ConvertJob *job = g_new0(ConvertJob, 1);
-            *job = (ConvertJob){ i, off, MIN(chunk, size - off) };
+            *job = (ConvertJob){ i, off, MIN(chunk, size - off), seq++ };
             g_thread_pool_push(pool, job, NULL);
         }
     }
@@ -346,6 +412,7 @@ int img_convert(int argc, char **argv)
     Convert cv = { .compress = a.compress, .progress = a.progress,
                    .sparse = a.sparse };
     g_mutex_init(&cv.lock);
+    g_cond_init(&cv.turn);
     GError *err = NULL;
     bool ok = convert_open_sources(&cv, &a, argv + optind,
                                    argc - optind - 1, &err) &&
@@ -359,6 +426,7 @@ int img_convert(int argc, char **argv)
     g_free(cv.src_start);
     g_hash_table_destroy(a.opts);
     g_mutex_clear(&cv.lock);
+    g_cond_clear(&cv.turn);
     return ok ? 0 : img_report(err);
 }
 
