@@ -19,6 +19,30 @@ static void log_hex(uint64_t pc, const uint8_t *code, size_t size)
     g_string_free(s, TRUE);
 }
 
+#ifdef HAVE_CAPSTONE
+/* Logs code at addr, one instruction a line, and closes the handle. */
+static void log_insns(csh handle, const char *title, const uint8_t *code,
+                      size_t size, uint64_t addr)
+{
+    cs_insn *insn;
+    size_t count = cs_disasm(handle, code, size, addr, 0, &insn);
+    GString *s = g_string_new(title);
+
+    g_string_append_c(s, '\n');
+    for (size_t i = 0; i < count; i++) {
+        g_string_append_printf(s, "0x%016" G_GINT64_MODIFIER "x:  %s %s\n",
+                               insn[i].address, insn[i].mnemonic,
+                               insn[i].op_str);
+    }
+    emu_log("%s\n", s->str);
+    g_string_free(s, TRUE);
+    if (count) {
+        cs_free(insn, count);
+    }
+    cs_close(&handle);
+}
+#endif
+
 void emu_jit_log_guest_code(const EmuCpuClass *cls, uint64_t pc,
                             const uint8_t *code, size_t size, uint32_t flags)
 {
@@ -31,20 +55,7 @@ void emu_jit_log_guest_code(const EmuCpuClass *cls, uint64_t pc,
         log_hex(pc, code, size);
         return;
     }
-    cs_insn *insn;
-    size_t count = cs_disasm(handle, code, size, pc, 0, &insn);
-    GString *s = g_string_new("IN:\n");
-    for (size_t i = 0; i < count; i++) {
-        g_string_append_printf(s, "0x%016" G_GINT64_MODIFIER "x:  %s %s\n",
-                               insn[i].address, insn[i].mnemonic,
-                               insn[i].op_str);
-    }
-    emu_log("%s\n", s->str);
-    g_string_free(s, TRUE);
-    if (count) {
-        cs_free(insn, count);
-    }
-    cs_close(&handle);
+    log_insns(handle, "IN:", code, size, pc);
 #else
     (void)cls;
     (void)flags;
@@ -60,21 +71,7 @@ void emu_jit_log_host_code(const uint8_t *code, size_t size)
     if (cs_open(CS_ARCH_X86, CS_MODE_64, &handle) != CS_ERR_OK) {
         return;
     }
-    cs_insn *insn;
-    size_t count = cs_disasm(handle, code, size, (uint64_t)(uintptr_t)code, 0,
-                             &insn);
-    GString *s = g_string_new("OUT:\n");
-    for (size_t i = 0; i < count; i++) {
-        g_string_append_printf(s, "0x%016" G_GINT64_MODIFIER "x:  %s %s\n",
-                               insn[i].address, insn[i].mnemonic,
-                               insn[i].op_str);
-    }
-    emu_log("%s\n", s->str);
-    g_string_free(s, TRUE);
-    if (count) {
-        cs_free(insn, count);
-    }
-    cs_close(&handle);
+    log_insns(handle, "OUT:", code, size, (uint64_t)(uintptr_t)code);
 #else
     log_hex((uint64_t)(uintptr_t)code, code, size);
 #endif
