@@ -375,17 +375,7 @@ static void do_save_restore(X86CpuState *e, unsigned m, uint64_t addr)
         e->fptag = 0;
         return;
     }
-    uint32_t w[7];
-    memcpy(w, p, sizeof(w));
-    e->fpuc = (uint16_t)w[0];
-    e->fpus = (uint16_t)(w[1] & ~0x3800u);
-    e->fptop = (w[1] >> 11) & 7;
-    e->fptag = 0;
-    for (unsigned ph = 0; ph < 8; ph++) {
-        if (((w[2] >> (2 * ph)) & 3) != 3) {
-            e->fptag |= (uint16_t)(1u << ph);
-        }
-    }
+    x86_x87_load_env(e, p);     /* FRSTOR: the FLDENV image, then ST(i) */
     for (unsigned i = 0; i < 8; i++) {
         unsigned ph = phys_of(e, i);
         memcpy(&e->st[ph].mant, p + 28 + 10 * i, 8);
