@@ -133,9 +133,11 @@ static struct addrinfo *sock_resolve(ChrSocket *s, GError **errp)
     return res;
 }
 
-/* ---- server ---- */
-
-static int sock_listen_tcp(ChrSocket *s, GError **errp)
+/*
+ * Opens a TCP socket on the first address that works: listening when
+ * server, else connected.  One routine so both sides report errors alike.
+ */
+static int sock_open_tcp(ChrSocket *s, bool server, GError **errp)
 {
     struct addrinfo *res = sock_resolve(s, errp);
     int fd = -1, err = 0, one = 1;
@@ -146,8 +148,15 @@ static int sock_listen_tcp(ChrSocket *s, GError **errp)
             err = errno;
             continue;
         }
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-        if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, 1) < 0) {
+        bool ok;
+        if (server) {
+            setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+            ok = bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 &&
+                 listen(fd, 1) == 0;
+        } else {
+            ok = connect(fd, ai->ai_addr, ai->ai_addrlen) == 0;
+        }
+        if (!ok) {
             err = errno;
             close(fd);
             fd = -1;
@@ -156,13 +165,17 @@ static int sock_listen_tcp(ChrSocket *s, GError **errp)
     if (res) {
         freeaddrinfo(res);
         if (fd < 0) {
-            g_set_error(errp, EMU_ERROR, 0, "chardev socket: cannot listen "
-                        "on %s:%s: %s", s->host ? s->host : "", s->port,
-                        g_strerror(err));
+            g_set_error(errp, EMU_ERROR, 0,
+                        "chardev socket: cannot %s %s:%s: %s",
+                        server ? "listen on" : "connect to",
+                        s->host ? s->host : server ? "" : "localhost",
+                        s->port, g_strerror(err));
         }
     }
     return fd;
 }
+
+/* ---- server ---- */
 
 static int sock_listen_unix(ChrSocket *s, GError **errp)
 {
@@ -257,7 +270,7 @@ static void sock_wait_for_peer(ChrSocket *s)
 static bool sock_open_server(ChrSocket *s, GError **errp)
 {
     s->listen_fd = s->path ? sock_listen_unix(s, errp)
-                           : sock_listen_tcp(s, errp);
+                           : sock_open_tcp(s, true, errp);
     if (s->listen_fd < 0) {
         return false;
     }
@@ -273,30 +286,6 @@ static bool sock_open_server(ChrSocket *s, GError **errp)
 }
 
 /* ---- client ---- */
-
-static int sock_connect_tcp(ChrSocket *s, GError **errp)
-{
-    struct addrinfo *res = sock_resolve(s, errp);
-    int fd = -1, err = 0;
-
-    for (struct addrinfo *ai = res; ai && fd < 0; ai = ai->ai_next) {
-        fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, 0);
-        if (fd >= 0 && connect(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
-            err = errno;
-            close(fd);
-            fd = -1;
-        }
-    }
-    if (res) {
-        freeaddrinfo(res);
-        if (fd < 0) {
-            g_set_error(errp, EMU_ERROR, 0, "chardev socket: cannot connect "
-                        "to %s:%s: %s", s->host ? s->host : "localhost",
-                        s->port, g_strerror(err));
-        }
-    }
-    return fd;
-}
 
 static int sock_connect_unix(ChrSocket *s, GError **errp)
 {
@@ -320,7 +309,8 @@ static int sock_connect_unix(ChrSocket *s, GError **errp)
 
 static bool sock_try_connect(ChrSocket *s, GError **errp)
 {
-    int fd = s->path ? sock_connect_unix(s, errp) : sock_connect_tcp(s, errp);
+    int fd = s->path ? sock_connect_unix(s, errp)
+                     : sock_open_tcp(s, false, errp);
 
     if (fd < 0) {
         return false;
