@@ -4,6 +4,7 @@
  * formats the loaded block plugins provide) and the shared helpers.
  */
 #include "config.h"
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,6 +57,16 @@ void img_error(const char *fmt, ...)
     va_end(ap);
     fprintf(stderr, "emu-img: %s\n", msg);
     g_free(msg);
+}
+
+/* Subcommands taking exactly one image: true when argv holds just that. */
+bool img_one_file_arg(int argc)
+{
+    if (optind != argc - 1) {
+        img_error("Expecting one image file name");
+        return false;
+    }
+    return true;
 }
 
 int img_report(GError *err)

@@ -10,6 +10,7 @@
 
 /* Prints "emu-img: MESSAGE" on stderr. */
 void img_error(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
+bool img_one_file_arg(int argc);
 /* Prints err's message and frees it; returns 1. */
 int img_report(GError *err);
 

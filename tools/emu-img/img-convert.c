@@ -784,8 +784,7 @@ int img_bench(int argc, char **argv)
             return 1;
         }
     }
-    if (optind != argc - 1) {
-        img_error("Expecting one image file name");
+    if (!img_one_file_arg(argc)) {
         return 1;
     }
     if (!step) {

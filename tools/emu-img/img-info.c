@@ -398,8 +398,7 @@ int img_info(int argc, char **argv)
         default: return 1;
         }
     }
-    if (optind != argc - 1) {
-        img_error("Expecting one image file name");
+    if (!img_one_file_arg(argc)) {
         return 1;
     }
     const char *file = argv[optind];
@@ -554,8 +553,7 @@ int img_check(int argc, char **argv)
         default: return 1;
         }
     }
-    if (optind != argc - 1) {
-        img_error("Expecting one image file name");
+    if (!img_one_file_arg(argc)) {
         return 1;
     }
     const char *file = argv[optind];
@@ -692,8 +690,7 @@ int img_map(int argc, char **argv)
         default: return 1;
         }
     }
-    if (optind != argc - 1) {
-        img_error("Expecting one image file name");
+    if (!img_one_file_arg(argc)) {
         return 1;
     }
     EmuBlockNode *node = emu_block_open(argv[optind], fmt, 0, &err);
@@ -858,8 +855,7 @@ int img_snapshot(int argc, char **argv)
         default: return 1;
         }
     }
-    if (optind != argc - 1) {
-        img_error("Expecting one image file name");
+    if (!img_one_file_arg(argc)) {
         return 1;
     }
     if (!action) {

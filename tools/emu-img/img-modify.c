@@ -82,8 +82,7 @@ int img_commit(int argc, char **argv)
         default: return 1;
         }
     }
-    if (optind != argc - 1) {
-        img_error("Expecting one image file name");
+    if (!img_one_file_arg(argc)) {
         return 1;
     }
     const char *file = argv[optind];
@@ -196,8 +195,7 @@ int img_rebase(int argc, char **argv)
         }
     }
     (void)src_cache;
-    if (optind != argc - 1) {
-        img_error("Expecting one image file name");
+    if (!img_one_file_arg(argc)) {
         return 1;
     }
     if (!backing) {
@@ -274,8 +272,7 @@ int img_resize(int argc, char **argv)
         default: return 1;
         }
     }
-    if (optind != argc - 1) {
-        img_error("Expecting one image file name");
+    if (!img_one_file_arg(argc)) {
         return 1;
     }
     int sign = size_arg[0] == '+' ? 1 : size_arg[0] == '-' ? -1 : 0;
@@ -353,8 +350,7 @@ int img_amend(int argc, char **argv)
         optind = 1;
         return img_create(5, av);
     }
-    if (optind != argc - 1) {
-        img_error("Expecting one image file name");
+    if (!img_one_file_arg(argc)) {
         return 1;
     }
     EmuBlockNode *node = emu_block_open(argv[optind], fmt,
