@@ -35,6 +35,7 @@ emuinclude_HEADERS += \
 	plugin-api/emu/log.h \
 	plugin-api/emu/runtime.h \
 	plugin-api/emu/cpu.h \
+	plugin-api/emu/intc.h \
 	plugin-api/emu/jit.h
 
 bin_PROGRAMS += emu

@@ -53,6 +53,12 @@ void object_register_core_types(void)
         .description = "a node of the object tree that groups others",
         .instance_size = sizeof(EmuObject),
     };
+    /* Devices that hand vectors to CPUs: class_data is an EmuIntcClass. */
+    static const EmuTypeInfo intc = {
+        EMU_TYPE_HEADER, .name = "interrupt-controller", .parent = "device",
+        .abstract = true, .instance_size = sizeof(EmuObject),
+        .description = "interrupt controllers (see emu/intc.h)",
+    };
 
     if (types) {
         return;
@@ -69,6 +75,7 @@ void object_register_core_types(void)
         emu_type_register(&info, NULL);
     }
     emu_type_register(&container, NULL);
+    emu_type_register(&intc, NULL);
 }
 
 const EmuType *type_lookup(const char *name)

@@ -1,0 +1,26 @@
+# Device plugins, loaded the way emu loads them and driven through the
+# I/O space as a guest would.  Public API only: they link libemu.
+
+# The 16550A UART plugin (plugins/dev-serial/) over a real socket chardev.
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test-uart16550
+TESTS += tests/unit/test-uart16550
+tests_unit_test_uart16550_SOURCES = tests/unit/test-uart16550.c
+tests_unit_test_uart16550_CPPFLAGS = $(AM_CPPFLAGS) \
+	-DTEST_PLUGIN_DIR='"$(abs_top_builddir)/plugins/dev-serial"'
+tests_unit_test_uart16550_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_uart16550_LDADD = libemu.la $(CMOCKA_LIBS) $(GLIB_LIBS)
+EXTRA_tests_unit_test_uart16550_DEPENDENCIES = plugins/dev-serial/dev-serial.la
+endif
+
+# The 8259A PIC plugin (plugins/dev-pic/) wired as in the PC.
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test-i8259
+TESTS += tests/unit/test-i8259
+tests_unit_test_i8259_SOURCES = tests/unit/test-i8259.c
+tests_unit_test_i8259_CPPFLAGS = $(AM_CPPFLAGS) \
+	-DTEST_PLUGIN_DIR='"$(abs_top_builddir)/plugins/dev-pic"'
+tests_unit_test_i8259_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_i8259_LDADD = libemu.la $(CMOCKA_LIBS) $(GLIB_LIBS)
+EXTRA_tests_unit_test_i8259_DEPENDENCIES = plugins/dev-pic/dev-pic.la
+endif
