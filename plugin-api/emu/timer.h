@@ -27,6 +27,9 @@ EMU_API GMainContext *emu_main_context(void);
 /* Nanoseconds. */
 EMU_API int64_t emu_clock_get_ns(EmuClockType clock);
 EMU_API void emu_clock_pause(bool paused);  /* stops/starts the virtual clock */
+/* While paused: advances the virtual clock by ns, firing the virtual timers
+ * due on the way, each at its deadline (deterministic device tests). */
+EMU_API void emu_clock_step(int64_t ns);
 
 EMU_API EmuTimer *emu_timer_new(EmuClockType clock, EmuTimerCb cb,
                                 void *opaque);

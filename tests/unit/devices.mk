@@ -24,3 +24,15 @@ tests_unit_test_i8259_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_i8259_LDADD = libemu.la $(CMOCKA_LIBS) $(GLIB_LIBS)
 EXTRA_tests_unit_test_i8259_DEPENDENCIES = plugins/dev-pic/dev-pic.la
 endif
+
+# The 8254 PIT plugin (plugins/dev-pit/) on a stepped virtual clock.
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test-i8254
+TESTS += tests/unit/test-i8254
+tests_unit_test_i8254_SOURCES = tests/unit/test-i8254.c
+tests_unit_test_i8254_CPPFLAGS = $(AM_CPPFLAGS) \
+	-DTEST_PLUGIN_DIR='"$(abs_top_builddir)/plugins/dev-pit"'
+tests_unit_test_i8254_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_i8254_LDADD = libemu.la $(CMOCKA_LIBS) $(GLIB_LIBS)
+EXTRA_tests_unit_test_i8254_DEPENDENCIES = plugins/dev-pit/dev-pit.la
+endif
