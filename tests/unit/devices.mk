@@ -36,3 +36,15 @@ tests_unit_test_i8254_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_i8254_LDADD = libemu.la $(CMOCKA_LIBS) $(GLIB_LIBS)
 EXTRA_tests_unit_test_i8254_DEPENDENCIES = plugins/dev-pit/dev-pit.la
 endif
+
+# The MC146818A RTC plugin (plugins/dev-rtc/) on a stepped virtual clock.
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test-mc146818
+TESTS += tests/unit/test-mc146818
+tests_unit_test_mc146818_SOURCES = tests/unit/test-mc146818.c
+tests_unit_test_mc146818_CPPFLAGS = $(AM_CPPFLAGS) \
+	-DTEST_PLUGIN_DIR='"$(abs_top_builddir)/plugins/dev-rtc"'
+tests_unit_test_mc146818_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_mc146818_LDADD = libemu.la $(CMOCKA_LIBS) $(GLIB_LIBS)
+EXTRA_tests_unit_test_mc146818_DEPENDENCIES = plugins/dev-rtc/dev-rtc.la
+endif
