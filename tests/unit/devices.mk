@@ -48,3 +48,15 @@ tests_unit_test_mc146818_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_mc146818_LDADD = libemu.la $(CMOCKA_LIBS) $(GLIB_LIBS)
 EXTRA_tests_unit_test_mc146818_DEPENDENCIES = plugins/dev-rtc/dev-rtc.la
 endif
+
+# The fw-cfg plugin (plugins/dev-fw-cfg/), read as SeaBIOS reads it.
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test-fw-cfg
+TESTS += tests/unit/test-fw-cfg
+tests_unit_test_fw_cfg_SOURCES = tests/unit/test-fw-cfg.c
+tests_unit_test_fw_cfg_CPPFLAGS = $(AM_CPPFLAGS) \
+	-DTEST_PLUGIN_DIR='"$(abs_top_builddir)/plugins/dev-fw-cfg"'
+tests_unit_test_fw_cfg_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_fw_cfg_LDADD = libemu.la $(CMOCKA_LIBS) $(GLIB_LIBS)
+EXTRA_tests_unit_test_fw_cfg_DEPENDENCIES = plugins/dev-fw-cfg/dev-fw-cfg.la
+endif
