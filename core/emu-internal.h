@@ -12,4 +12,7 @@
 void emu_report_error(const GError *err);
 void emu_error_line(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
 
+/* core/pci.c: registers the abstract "pci-device" type. */
+bool pci_register_types(GError **errp);
+
 #endif

@@ -13,6 +13,7 @@ core_libemucore_la_SOURCES = \
 	core/memory.c core/memory-internal.h \
 	core/loop.c core/loop.h \
 	core/machine.c core/machine.h \
+	core/pci.c \
 	core/runtime.c \
 	core/cmdline.c core/cmdline.h
 include core/chardev/local.mk
@@ -36,6 +37,7 @@ emuinclude_HEADERS += \
 	plugin-api/emu/runtime.h \
 	plugin-api/emu/cpu.h \
 	plugin-api/emu/intc.h \
+	plugin-api/emu/pci.h \
 	plugin-api/emu/jit.h
 
 bin_PROGRAMS += emu

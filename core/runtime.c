@@ -13,5 +13,5 @@ bool emu_runtime_init(const char *argv0, GError **errp)
     /* libtool runs uninstalled programs as .libs/lt-NAME */
     g_set_prgname(g_str_has_prefix(base, "lt-") ? base + 3 : base);
     object_register_core_types();
-    return chardev_register_types(errp);
+    return chardev_register_types(errp) && pci_register_types(errp);
 }

@@ -6,5 +6,6 @@ include plugins/dev-pic/local.mk
 include plugins/dev-pit/local.mk
 include plugins/dev-rtc/local.mk
 include plugins/dev-fw-cfg/local.mk
+include plugins/dev-i440fx/local.mk
 include plugins/cpu-x86/local.mk
 include plugins/cpu-x86/fpu/local.mk
