@@ -118,10 +118,13 @@ static gint by_name(gconstpointer a, gconstpointer b)
 
 static void build_directory(FwCfg *s)
 {
-    GPtrArray *sorted = g_ptr_array_copy(s->file_names, NULL, NULL);
+    GPtrArray *sorted = g_ptr_array_sized_new(s->file_names->len);
     GByteArray *dir = g_byte_array_new();
-    uint32_t count = GUINT32_TO_BE(sorted->len);
+    uint32_t count = GUINT32_TO_BE(s->file_names->len);
 
+    for (guint i = 0; i < s->file_names->len; i++) {
+        g_ptr_array_add(sorted, s->file_names->pdata[i]);    /* borrowed */
+    }
     g_ptr_array_sort(sorted, by_name);
     g_byte_array_append(dir, (uint8_t *)&count, 4);
     for (guint i = 0; i < sorted->len; i++) {

@@ -124,6 +124,15 @@ expect_error "missing file" "--machine: no such file"
 run "$EMU" -M no-such-machine
 expect_error "unknown machine name" "-M: unknown machine 'no-such-machine' (-M help lists them)"
 
+# The shipped PC: every device builds, realizes and is torn down cleanly.
+run "$EMU" -M pc -m 1G -smp 2 --dump-tree -serial null
+expect_ok "-M pc builds"
+for dev in "pcihost (i440fx-host)" "pmc (i440fx)" "pic2 (i8259)" \
+           "pit (i8254)" "rtc (mc146818)" "fw-cfg (fw-cfg)" "com1 (uart-16550)"; do
+    expect_out "-M pc has $dev" "$dev"
+done
+[ -z "$err" ] && pass || fail "-M pc --dump-tree wrote to stderr: $err"
+
 export EMU_MACHINE_PATH="$M"
 run "$EMU" -M help
 expect_ok "-M help"
