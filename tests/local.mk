@@ -1,6 +1,7 @@
 # Tests: cmocka units under tests/unit/, whole-program tests under
-# tests/functional/.  `make check-unit` runs the units alone (CI runs them
-# again under the sanitizers).
+# tests/functional/.  `make check-unit` runs the units alone, plus the
+# machine test that builds and tears down every shipped device (CI runs
+# them again under the sanitizers).
 include tests/plugins/local.mk
 
 FUNCTIONAL_TESTS = \
@@ -34,7 +35,8 @@ tests_unit_test_object_LDADD = core/libemucore.la $(CMOCKA_LIBS) $(CORE_LIBS)
 endif
 
 check-unit:
-	$(MAKE) $(AM_MAKEFLAGS) check TESTS="$(filter tests/unit/%,$(TESTS))"
+	$(MAKE) $(AM_MAKEFLAGS) check \
+	    TESTS="$(filter tests/unit/%,$(TESTS)) tests/functional/machine.sh"
 .PHONY: check-unit
 
 include tests/unit/local.mk
