@@ -61,14 +61,16 @@ tests_unit_test_fw_cfg_LDADD = libemu.la $(CMOCKA_LIBS) $(GLIB_LIBS)
 EXTRA_tests_unit_test_fw_cfg_DEPENDENCIES = plugins/dev-fw-cfg/dev-fw-cfg.la
 endif
 
-# PCI (core/pci.c) behind the i440fx host bridge (plugins/dev-i440fx/).
+# PCI (core/pci.c) behind the i440fx host bridge (plugins/dev-i440fx/),
+# with the PIIX3 interrupt router (plugins/dev-piix3/).
 if HAVE_CMOCKA
 check_PROGRAMS += tests/unit/test-pci
 TESTS += tests/unit/test-pci
 tests_unit_test_pci_SOURCES = tests/unit/test-pci.c
 tests_unit_test_pci_CPPFLAGS = $(AM_CPPFLAGS) \
-	-DTEST_PLUGIN_DIR='"$(abs_top_builddir)/plugins/dev-i440fx"'
+	-DTEST_PLUGIN_DIR='"$(abs_top_builddir)/plugins/dev-i440fx:$(abs_top_builddir)/plugins/dev-piix3"'
 tests_unit_test_pci_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_pci_LDADD = libemu.la $(CMOCKA_LIBS) $(GLIB_LIBS)
-EXTRA_tests_unit_test_pci_DEPENDENCIES = plugins/dev-i440fx/dev-i440fx.la
+EXTRA_tests_unit_test_pci_DEPENDENCIES = plugins/dev-i440fx/dev-i440fx.la \
+	plugins/dev-piix3/dev-piix3.la
 endif

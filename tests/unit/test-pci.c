@@ -1,8 +1,9 @@
 /*
  * PCI as a BIOS sees it: the i440fx host bridge's configuration ports
  * (0xcf8/0xcfc), enumeration, BAR sizing and programming, decoding that
- * follows the command register, and INTx ORed onto the PIRQ lines.  The
- * functions on the bus are the i440fx itself and a device defined here.
+ * follows the command register, INTx ORed onto the PIRQ lines, and the
+ * PIIX3 routing PIRQs to ISA IRQs.  The functions on the bus are the
+ * i440fx, the PIIX3 and a device defined here.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -115,8 +116,34 @@ static const EmuTypeInfo pic_type = {
     .init = pic_init,
 };
 
+/* Stand-ins for the 8259 pair behind the PIIX3 router. */
+typedef struct TestIsaPic {
+    EmuObject parent;
+    int level[8];
+} TestIsaPic;
+
+static void isa_set(void *opaque, int n, int level)
+{
+    ((TestIsaPic *)opaque)->level[n] = level;
+}
+
+static void isa_init(EmuObject *obj)
+{
+    emu_irq_init_in(obj, NULL, 8, isa_set, obj);
+}
+
+static const EmuTypeInfo isa_pic_type = {
+    EMU_TYPE_HEADER,
+    .name = "test-isapic",
+    .parent = "interrupt-controller",
+    .instance_size = sizeof(TestIsaPic),
+    .init = isa_init,
+};
+
 static TestPic *pic;
+static TestIsaPic *isa[2];
 static TestDev *dev1, *dev5;
+static EmuObject *piix3;
 
 /* ---- helpers ---- */
 
@@ -187,6 +214,11 @@ static int build(void **state)
     add("i440fx", "pmc", at0);
     dev1 = (TestDev *)add("test-pcidev", "dev1", at1);
     dev5 = (TestDev *)add("test-pcidev", "dev5", at5);
+    isa[0] = (TestIsaPic *)add("test-isapic", "isa0", NULL);
+    isa[1] = (TestIsaPic *)add("test-isapic", "isa1", NULL);
+    static const char *router[] = { "addr", "2", "pic", "isa0",
+                                    "pic2", "isa1", NULL };
+    piix3 = add("piix3", "piix3", router);
     return 0;
 }
 
@@ -206,7 +238,7 @@ static void test_enumeration(void **state)
     assert_int_equal(cfg_read(0x08, 0x00, 2), 0x1234);
     assert_int_equal(cfg_read(0x08, 0x02, 2), 0x5678);
     assert_int_equal(cfg_read(0x08, 0x3d, 1), 1);        /* INTA# */
-    assert_int_equal(cfg_read(0x10, 0x00, 4), 0xffffffff); /* slot 2 */
+    assert_int_equal(cfg_read(0x18, 0x00, 4), 0xffffffff); /* slot 3 */
     assert_int_equal(cfg_read(0x09, 0x00, 2), 0xffff);   /* 1.1 */
     out(0xcf8, 0x00000800, 4);                            /* not enabled */
     assert_int_equal(in(0xcfc, 4), 0xffffffff);
@@ -282,6 +314,37 @@ static void test_intx_routing(void **state)
     assert_int_equal(pic->level[0] | pic->level[2] | pic->level[3], 0);
 }
 
+static void pirq(int n, int level)
+{
+    emu_irq_set(emu_irq_get(piix3, "pirq", n), level);
+}
+
+static void test_piix3_routes_pirqs(void **state)
+{
+    assert_int_equal(cfg_read(0x10, 0x00, 4), 0x70008086);
+    assert_int_equal(cfg_read(0x10, 0x0e, 1), 0x80);     /* multi-function */
+    assert_int_equal(cfg_read(0x10, 0x60, 4), 0x80808080); /* all off */
+    pirq(0, 1);
+    assert_int_equal(isa[1]->level[3], 0);
+    cfg_write(0x10, 0x60, 0x0b, 1);                       /* A -> IRQ11 */
+    assert_int_equal(isa[1]->level[3], 1);
+    cfg_write(0x10, 0x61, 0x0b, 1);                       /* B -> IRQ11 */
+    pirq(1, 1);
+    pirq(0, 0);
+    assert_int_equal(isa[1]->level[3], 1);                /* B holds it */
+    pirq(1, 0);
+    assert_int_equal(isa[1]->level[3], 0);
+    pirq(0, 1);
+    cfg_write(0x10, 0x60, 0x05, 1);                       /* A -> IRQ5 */
+    assert_int_equal(isa[1]->level[3], 0);
+    assert_int_equal(isa[0]->level[5], 1);
+    cfg_write(0x10, 0x60, 0x85, 1);                       /* disabled */
+    assert_int_equal(isa[0]->level[5], 0);
+    cfg_write(0x10, 0x60, 0x02, 1);                       /* IRQ2: cascade */
+    assert_int_equal(isa[0]->level[2], 0);
+    pirq(0, 0);
+}
+
 static void test_bad_addresses(void **state)
 {
     GError *err = NULL;
@@ -315,14 +378,15 @@ int main(int argc, char **argv)
 #define T(fn) cmocka_unit_test_setup(fn, setup)
         T(test_enumeration), T(test_ids_are_read_only), T(test_bar_sizing),
         T(test_bar_decoding_follows_command), T(test_intx_routing),
-        T(test_bad_addresses),
+        T(test_piix3_routes_pirqs), T(test_bad_addresses),
 #undef T
     };
 
     g_setenv("EMU_PLUGIN_PATH", TEST_PLUGIN_DIR, true);
     if (!emu_runtime_init(argv[0], &err) ||
         !emu_type_register(&pic_type, &err) ||
-        !emu_type_register(&testdev_type, &err)) {
+        !emu_type_register(&testdev_type, &err) ||
+        !emu_type_register(&isa_pic_type, &err)) {
         fprintf(stderr, "%s\n", err->message);
         return 1;
     }
