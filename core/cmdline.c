@@ -462,6 +462,21 @@ static void print_node(EmuObject *obj, int depth, void *opaque)
     object_print_props(obj, depth * 2 + 4, stdout);
 }
 
+/* Without -bios, ${bios} is the machine's firmware= in the firmware
+ * directory (-L). */
+static void set_default_bios(EmuOptions *o, MachineDesc *m)
+{
+    const char *fw = machine_get(m, "firmware");
+    const char *bios = g_hash_table_lookup(o->vars, "bios");
+
+    if (fw && *fw && (!bios || !*bios)) {
+        g_hash_table_insert(o->vars, g_strdup("bios"), g_path_is_absolute(fw)
+            ? g_strdup(fw)
+            : g_build_filename(g_hash_table_lookup(o->vars, "firmware-dir"),
+                               fw, NULL));
+    }
+}
+
 static bool setup_machine(EmuOptions *o, MachineDesc **out, GError **errp)
 {
     g_autofree char *path = machine_path(o->machine ? o->machine : "pc", errp);
@@ -482,6 +497,7 @@ static bool setup_machine(EmuOptions *o, MachineDesc **out, GError **errp)
         g_hash_table_insert(o->vars, g_strdup("ram"),
                             g_strdup_printf("%" G_GUINT64_FORMAT, bytes));
     }
+    set_default_bios(o, m);
     if (!create_chardevs(o, errp) || !machine_build(m, o->vars, errp)) {
         return false;
     }

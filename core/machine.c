@@ -540,6 +540,8 @@ static bool create_ram(GHashTable *vars, GError **errp)
         return false;
     }
     emu_mr_add_subregion(emu_as_root(emu_system_memory()), 0, mr, 0);
+    emu_machine_set_ram(mr);
+    emu_mr_unref(mr);           /* the address space holds it */
     return true;
 }
 

@@ -1187,8 +1187,22 @@ EmuAddressSpace *emu_system_io(void)
     return system_io;
 }
 
+/* The machine's main RAM, for boards that alias or shadow parts of it. */
+static EmuMemoryRegion *machine_ram;
+
+void emu_machine_set_ram(EmuMemoryRegion *mr)
+{
+    machine_ram = mr;
+}
+
+EmuMemoryRegion *emu_machine_ram(void)
+{
+    return machine_ram;
+}
+
 void emu_memory_teardown(void)
 {
+    machine_ram = NULL;
     emu_as_free(system_memory);
     system_memory = NULL;
     emu_as_free(system_io);

@@ -79,6 +79,11 @@ EmuPciBus *emu_pci_bus_of(EmuObject *host)
     return buses && host ? g_hash_table_lookup(buses, host) : NULL;
 }
 
+EmuObject *emu_pci_bus_host(EmuPciBus *bus)
+{
+    return bus->host;
+}
+
 void emu_pci_bus_set_pirq_handler(EmuPciBus *bus, EmuPciPirqHandler fn,
                                   void *opaque)
 {

@@ -113,6 +113,11 @@ EMU_API uint8_t *emu_as_ram_ptr(EmuAddressSpace *as, uint64_t addr,
 /* The machine's address spaces (created by the core with the machine). */
 EMU_API EmuAddressSpace *emu_system_memory(void);
 EMU_API EmuAddressSpace *emu_system_io(void);
+/* The machine's main RAM region (mapped at 0 by the core; boards alias
+ * parts of it elsewhere: the PC's BIOS shadow and memory above 4 GiB).
+ * The setter is for the core and for tests that build RAM themselves. */
+EMU_API EmuMemoryRegion *emu_machine_ram(void);
+EMU_API void emu_machine_set_ram(EmuMemoryRegion *mr);
 
 #ifdef __cplusplus
 }

@@ -98,8 +98,9 @@ typedef void (*EmuPciPirqHandler)(void *opaque, int pirq, int level);
 EMU_API EmuPciBus *emu_pci_bus_new(EmuObject *host, EmuMemoryRegion *mem,
                                    EmuMemoryRegion *io);
 EMU_API void emu_pci_bus_free(EmuPciBus *bus);
-/* The bus a host bridge created, or NULL. */
+/* The bus a host bridge created, or NULL; and the other way round. */
 EMU_API EmuPciBus *emu_pci_bus_of(EmuObject *host);
+EMU_API EmuObject *emu_pci_bus_host(EmuPciBus *bus);
 EMU_API void emu_pci_bus_set_pirq_handler(EmuPciBus *bus,
                                           EmuPciPirqHandler fn,
                                           void *opaque);

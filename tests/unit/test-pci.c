@@ -12,6 +12,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <emu/emu.h>
 #include <emu/pci.h>
@@ -201,14 +202,41 @@ static EmuObject *add(const char *type, const char *id, const char **props)
 
 /* ---- fixtures ---- */
 
+#define BIOS_SIZE (128 << 10)
+static char bios_path[64];
+
+/* A 128 KiB firmware image whose byte i is (i * 7) & 0xff, and 1 MiB of
+ * main RAM for the shadow areas. */
+static void make_bios_and_ram(void)
+{
+    g_autofree uint8_t *img = g_malloc(BIOS_SIZE);
+    GError *err = NULL;
+    EmuMemoryRegion *ram = emu_mr_new_ram(NULL, "ram", 1 << 20, &err);
+
+    for (int i = 0; i < BIOS_SIZE; i++) {
+        img[i] = (i * 7) & 0xff;
+    }
+    strcpy(bios_path, "/tmp/test-pci-bios-XXXXXX");
+    int fd = mkstemp(bios_path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, img, BIOS_SIZE), BIOS_SIZE);
+    close(fd);
+    assert_non_null(ram);
+    emu_mr_add_subregion(emu_as_root(emu_system_memory()), 0, ram, 0);
+    emu_machine_set_ram(ram);
+    emu_mr_unref(ram);
+}
+
 static int build(void **state)
 {
     static const char *host[] = { "pirqa", "pic.0", "pirqb", "pic.1",
-                                  "pirqc", "pic.2", "pirqd", "pic.3", NULL };
+                                  "pirqc", "pic.2", "pirqd", "pic.3",
+                                  "bios", bios_path, NULL };
     static const char *at0[] = { "bus", "host", "addr", "0", NULL };
     static const char *at1[] = { "bus", "host", "addr", "1", NULL };
     static const char *at5[] = { "addr", "5.0", NULL };  /* the only bus */
 
+    make_bios_and_ram();
     pic = (TestPic *)add("test-pic", "pic", NULL);
     add("i440fx-host", "host", host);
     add("i440fx", "pmc", at0);
@@ -314,6 +342,38 @@ static void test_intx_routing(void **state)
     assert_int_equal(pic->level[0] | pic->level[2] | pic->level[3], 0);
 }
 
+static void mem_write(uint64_t addr, uint8_t v)
+{
+    emu_as_write(emu_system_memory(), addr, v, 1);
+}
+
+static void test_bios_and_pam_shadowing(void **state)
+{
+    uint8_t want = (0x1fff0 * 7) & 0xff;        /* the reset vector byte */
+
+    assert_int_equal(mem_byte(0xfffffff0), want);
+    assert_int_equal(mem_byte(0xffff0), want);   /* PAM 0: the BIOS */
+    mem_write(0xffff0, want ^ 0xff);
+    assert_int_equal(mem_byte(0xffff0), want);   /* ROM */
+    assert_int_equal(mem_byte(0xe0001), 7);      /* 128K: from 0xe0000 */
+
+    cfg_write(0x00, 0x59, 0x30, 1);              /* F segment: RAM r/w */
+    mem_write(0xffff0, 0x5a);
+    assert_int_equal(mem_byte(0xffff0), 0x5a);
+    assert_int_equal(mem_byte(0xfffffff0), want); /* ROM unchanged */
+    cfg_write(0x00, 0x59, 0x00, 1);
+    assert_int_equal(mem_byte(0xffff0), want);   /* BIOS again */
+    cfg_write(0x00, 0x59, 0x10, 1);              /* read-enable only */
+    assert_int_equal(mem_byte(0xffff0), 0x5a);   /* the shadow copy */
+
+    cfg_write(0x00, 0x5e, 0x03, 1);              /* 0xe0000-0xe3fff RAM */
+    assert_int_equal(mem_byte(0xe0001), 0);
+    assert_int_equal(mem_byte(0xe4001), (0x4001 * 7) & 0xff);
+    emu_object_reset(emu_object_find("pmc"));
+    assert_int_equal(mem_byte(0xe0001), 7);
+    assert_int_equal(mem_byte(0xffff0), want);
+}
+
 static void pirq(int n, int level)
 {
     emu_irq_set(emu_irq_get(piix3, "pirq", n), level);
@@ -378,7 +438,8 @@ int main(int argc, char **argv)
 #define T(fn) cmocka_unit_test_setup(fn, setup)
         T(test_enumeration), T(test_ids_are_read_only), T(test_bar_sizing),
         T(test_bar_decoding_follows_command), T(test_intx_routing),
-        T(test_piix3_routes_pirqs), T(test_bad_addresses),
+        T(test_piix3_routes_pirqs), T(test_bios_and_pam_shadowing),
+        T(test_bad_addresses),
 #undef T
     };
 
@@ -390,5 +451,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s\n", err->message);
         return 1;
     }
-    return cmocka_run_group_tests(tests, build, NULL);
+    int failed = cmocka_run_group_tests(tests, build, NULL);
+    unlink(bios_path);
+    return failed;
 }
