@@ -13,6 +13,7 @@ core_libemucore_la_SOURCES = \
 	core/memory.c core/memory-internal.h \
 	core/loop.c core/loop.h \
 	core/machine.c core/machine.h \
+	core/input.c \
 	core/pci.c \
 	core/runtime.c \
 	core/cmdline.c core/cmdline.h
@@ -38,6 +39,7 @@ emuinclude_HEADERS += \
 	plugin-api/emu/cpu.h \
 	plugin-api/emu/intc.h \
 	plugin-api/emu/pci.h \
+	plugin-api/emu/input.h \
 	plugin-api/emu/jit.h
 
 bin_PROGRAMS += emu

@@ -8,5 +8,6 @@ include plugins/dev-rtc/local.mk
 include plugins/dev-fw-cfg/local.mk
 include plugins/dev-i440fx/local.mk
 include plugins/dev-piix3/local.mk
+include plugins/dev-ps2/local.mk
 include plugins/cpu-x86/local.mk
 include plugins/cpu-x86/fpu/local.mk

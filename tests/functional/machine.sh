@@ -128,7 +128,8 @@ expect_error "unknown machine name" "-M: unknown machine 'no-such-machine' (-M h
 run "$EMU" -M pc -m 1G -smp 2 --dump-tree -serial null
 expect_ok "-M pc builds"
 for dev in "pcihost (i440fx-host)" "pmc (i440fx)" "piix3 (piix3)" "pic2 (i8259)" \
-           "pit (i8254)" "rtc (mc146818)" "fw-cfg (fw-cfg)" "com1 (uart-16550)"; do
+           "pit (i8254)" "rtc (mc146818)" "kbc (i8042)" "fw-cfg (fw-cfg)" \
+           "com1 (uart-16550)"; do
     expect_out "-M pc has $dev" "$dev"
 done
 [ -z "$err" ] && pass || fail "-M pc --dump-tree wrote to stderr: $err"

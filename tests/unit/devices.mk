@@ -74,3 +74,16 @@ tests_unit_test_pci_LDADD = libemu.la $(CMOCKA_LIBS) $(GLIB_LIBS)
 EXTRA_tests_unit_test_pci_DEPENDENCIES = plugins/dev-i440fx/dev-i440fx.la \
 	plugins/dev-piix3/dev-piix3.la
 endif
+
+# The i8042 keyboard controller with PS/2 keyboard and mouse
+# (plugins/dev-ps2/), fed through the input core.
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test-i8042
+TESTS += tests/unit/test-i8042
+tests_unit_test_i8042_SOURCES = tests/unit/test-i8042.c
+tests_unit_test_i8042_CPPFLAGS = $(AM_CPPFLAGS) \
+	-DTEST_PLUGIN_DIR='"$(abs_top_builddir)/plugins/dev-ps2"'
+tests_unit_test_i8042_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_i8042_LDADD = libemu.la $(CMOCKA_LIBS) $(GLIB_LIBS)
+EXTRA_tests_unit_test_i8042_DEPENDENCIES = plugins/dev-ps2/dev-ps2.la
+endif
