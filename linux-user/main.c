@@ -141,6 +141,13 @@ static int apply_option(Options *o, const char *name, const char *arg,
             fprintf(stderr, "%s: invalid size '%s'\n", prog, arg);
             return 0;
         }
+        if (!user_cfg.is64) {
+            if (r < (16u << 20) || r > (4ull << 30)) {
+                fprintf(stderr, "%s: -R: size must be between 16M and 4G\n", prog);
+                return 0;
+            }
+            user_cfg.reserved_va = MIN(r, GUEST_LOW_TOP) & ~(GUEST_PAGE - 1);
+        }
     } else if (!strcmp(name, "d")) {
         o->log_items = arg;
     } else if (!strcmp(name, "D")) {
@@ -276,6 +283,10 @@ static void do_syscall(EmuJitCpu *cpu, uint64_t kind)
         cls->get_reg(env, EMU_X86_R8), cls->get_reg(env, EMU_X86_R9),
     };
     (void)kind;
+    if (!user_cfg.is64) {
+        user_syscall_i386(cpu);
+        return;
+    }
     if (user_cfg.strace) {
         emu_log("%d %s(0x%" G_GINT64_MODIFIER "x,0x%" G_GINT64_MODIFIER
                 "x,0x%" G_GINT64_MODIFIER "x,0x%" G_GINT64_MODIFIER "x,0x%"
@@ -432,10 +443,6 @@ int main(int argc, char **argv)
     if (!emu_runtime_init(argv[0], &err) ||
         !(user_cfg.cls = find_cpu_class(user_cfg.is64, &err))) {
         fprintf(stderr, "%s: %s\n", base, err->message);
-        return 1;
-    }
-    if (!user_cfg.is64) {
-        fprintf(stderr, "%s: i386 guests are not supported yet\n", base);
         return 1;
     }
     if (!apply_env_options(&o, base)) {

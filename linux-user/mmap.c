@@ -155,6 +155,77 @@ static bool range_unowned(uint64_t start, uint64_t len)
     return unowned;
 }
 
+/* i386 guests: every guest address must stay below 4 GiB.  With
+ * guest_base 0 the kernel would place mappings anywhere, so free space is
+ * chosen here, top-down from below 4 GiB (as a 32-bit process's layout
+ * under a 64-bit kernel), among the gaps of the guest's own map; a gap
+ * the emulator itself occupies fails with EEXIST and the search moves
+ * below it.  -R size lowers the top. */
+static uint64_t find_gap_below(uint64_t top, uint64_t len)
+{
+    uint64_t cand = top;
+    g_mutex_lock(&mem_lock);
+    for (guint i = maps->len; i-- > 0;) {
+        Mapping *m = &g_array_index(maps, Mapping, i);
+        if (m->start >= cand) {
+            continue;
+        }
+        if (m->end <= cand - len) {
+            break;              /* the gap under cand is big enough */
+        }
+        cand = m->start;
+        if (cand < len) {
+            break;
+        }
+    }
+    g_mutex_unlock(&mem_lock);
+    return cand >= len + GUEST_LOW_MIN ? cand - len : 0;
+}
+
+uint64_t user_low_top(void)
+{
+    return user_cfg.reserved_va ? user_cfg.reserved_va : GUEST_LOW_TOP;
+}
+
+static int64_t map_noreplace(uint64_t at, uint64_t len, int prot, int flags,
+                             int fd, int64_t off)
+{
+    void *p = mmap(g2h(at), len, prot, flags | MAP_FIXED_NOREPLACE, fd, off);
+    if (p == MAP_FAILED) {
+        return -errno;
+    }
+    if (h2g(p) != at) {         /* kernels before 4.17 treat it as a hint */
+        munmap(p, len);
+        return -EEXIST;
+    }
+    user_mem_set(at, len, prot);
+    return (int64_t)at;
+}
+
+static int64_t mmap_low(uint64_t hint, uint64_t len, int prot, int flags,
+                        int fd, int64_t off)
+{
+    len = GUEST_PAGE_ALIGN(len);
+    uint64_t top = user_low_top();
+    if (hint && hint + len <= top && range_unowned(hint, len)) {
+        int64_t r = map_noreplace(hint, len, prot, flags, fd, off);
+        if (r != -EEXIST) {
+            return r;
+        }
+    }
+    for (;;) {
+        uint64_t at = find_gap_below(top, len);
+        if (!at) {
+            return -ENOMEM;
+        }
+        int64_t r = map_noreplace(at, len, prot, flags, fd, off);
+        if (r != -EEXIST) {
+            return r;
+        }
+        top = at;
+    }
+}
+
 int64_t user_mmap(uint64_t addr, uint64_t len, int prot, int flags, int fd,
                   int64_t off)
 {
@@ -172,8 +243,8 @@ int64_t user_mmap(uint64_t addr, uint64_t len, int prot, int flags, int fd,
         user_mem_set(h2g(p), len, prot);
         return (int64_t)h2g(p);
     }
-    if (!user_cfg.is64 && !(flags & MAP_FIXED) && addr == 0) {
-        flags |= MAP_32BIT;
+    if (!user_cfg.is64 && !(flags & MAP_FIXED)) {
+        return mmap_low(addr, len, prot, flags, fd, off);
     }
     void *p = mmap(addr || (flags & MAP_FIXED) ? g2h(addr) : NULL, len, prot,
                    flags, fd, off);
@@ -211,6 +282,19 @@ int64_t user_mprotect(uint64_t addr, uint64_t len, int prot)
 int64_t user_mremap(uint64_t old, uint64_t old_len, uint64_t new_len,
                     int flags, uint64_t new_addr)
 {
+    if (!user_cfg.is64 && (flags & MREMAP_MAYMOVE) && !(flags & MREMAP_FIXED)) {
+        /* grow in place if possible, else move into low space we pick */
+        void *p = mremap(g2h(old), old_len, new_len, 0);
+        if (p == MAP_FAILED) {
+            int64_t at = mmap_low(0, new_len, PROT_NONE,
+                                  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+            if (at < 0) {
+                return at;
+            }
+            flags |= MREMAP_FIXED;
+            new_addr = (uint64_t)at;
+        }
+    }
     void *p = mremap(g2h(old), old_len, new_len, flags, g2h(new_addr));
     if (p == MAP_FAILED) {
         return -errno;

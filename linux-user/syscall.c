@@ -9,6 +9,7 @@
  */
 #include "config.h"
 #include "user.h"
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/futex.h>
@@ -37,6 +38,16 @@ const char *user_syscall_name(int64_t nr)
         return syscall_names[nr];
     }
     return "unknown";
+}
+
+int64_t user_syscall_number(const char *name)
+{
+    for (size_t i = 0; i < G_N_ELEMENTS(syscall_names); i++) {
+        if (syscall_names[i] && !strcmp(syscall_names[i], name)) {
+            return (int64_t)i;
+        }
+    }
+    return -1;
 }
 
 static __thread uint64_t clear_child_tid;
@@ -130,16 +141,35 @@ static bool read_shebang(const char *path, char **interp, char **arg)
     return **interp != 0;
 }
 
+/* A guest's NULL-terminated array of string pointers (4-byte pointers
+ * for i386 guests). */
 static char **guest_strv(uint64_t gv)
 {
     GPtrArray *a = g_ptr_array_new();
-    if (gv) {
-        for (uint64_t *p = g2h(gv); *p; p++) {
-            g_ptr_array_add(a, g_strdup(g2h(*p)));
+    unsigned word = user_cfg.is64 ? 8 : 4;
+    for (uint64_t at = gv; gv; at += word) {
+        uint64_t p = 0;
+        memcpy(&p, g2h(at), word);
+        if (!p) {
+            break;
         }
+        g_ptr_array_add(a, g_strdup(g2h(p)));
     }
     g_ptr_array_add(a, NULL);
     return (char **)g_ptr_array_free(a, FALSE);
+}
+
+static bool elf_is_32bit(const char *path)
+{
+    unsigned char id[EI_NIDENT] = { 0 };
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        return !user_cfg.is64;
+    }
+    bool ok = read(fd, id, sizeof(id)) == (ssize_t)sizeof(id) &&
+              !memcmp(id, ELFMAG, SELFMAG);
+    close(fd);
+    return ok ? id[EI_CLASS] == ELFCLASS32 : !user_cfg.is64;
 }
 
 static int64_t sys_execve(uint64_t gpath, uint64_t gargv, uint64_t genvp)
@@ -154,12 +184,18 @@ static int64_t sys_execve(uint64_t gpath, uint64_t gargv, uint64_t genvp)
     }
     char **argv = guest_strv(gargv), **envp = guest_strv(genvp);
     GPtrArray *args = g_ptr_array_new();
-    g_ptr_array_add(args, user_cfg.emu_path);
+    g_ptr_array_add(args, NULL);        /* argv[0]: the emulator's name */
     for (char **o = user_cfg.emu_args; o && *o; o++) {
         g_ptr_array_add(args, *o);
     }
     char *interp = NULL, *iarg = NULL;
-    if (read_shebang(real, &interp, &iarg)) {
+    bool shebang = read_shebang(real, &interp, &iarg);
+    char *target = shebang ? user_path(interp) : g_strdup(real);
+    /* the emulator picks the guest architecture from its argv[0], and
+     * the program's ELF class picks the emulator, as the kernel would */
+    args->pdata[0] = elf_is_32bit(target) ? "emu-i386" : "emu-x86_64";
+    g_free(target);
+    if (shebang) {
         g_ptr_array_add(args, interp);
         if (iarg) {
             g_ptr_array_add(args, iarg);
@@ -185,6 +221,16 @@ static int64_t sys_execve(uint64_t gpath, uint64_t gargv, uint64_t genvp)
 }
 
 /* ---- threads ---- */
+
+/* CLONE_SETTLS: x86_64 passes the %fs base, i386 a struct user_desc. */
+static void set_tls(EmuJitCpu *cpu, uint64_t tls)
+{
+    if (user_cfg.is64) {
+        emu_jit_cpu_class(cpu)->set_reg(emu_jit_cpu_env(cpu), EMU_X86_FS_BASE, tls);
+    } else {
+        user_i386_set_tls(cpu, tls);
+    }
+}
 
 typedef struct CloneStart {
     EmuJitCpu *cpu;
@@ -234,7 +280,7 @@ static int64_t clone_thread(EmuJitCpu *parent, uint64_t flags, uint64_t newsp,
         cls->set_reg(env, EMU_X86_RSP, newsp);
     }
     if (flags & CLONE_SETTLS) {
-        cls->set_reg(env, EMU_X86_FS_BASE, tls);
+        set_tls(cpu, tls);
     }
     CloneStart cs = { .cpu = cpu, .flags = flags, .ptid = ptid, .ctid = ctid };
     g_mutex_init(&cs.lock);
@@ -283,7 +329,7 @@ static int64_t clone_process(EmuJitCpu *cpu, uint64_t flags, uint64_t newsp,
             cls->set_reg(env, EMU_X86_RSP, newsp);
         }
         if (flags & CLONE_SETTLS) {
-            cls->set_reg(env, EMU_X86_FS_BASE, tls);
+            set_tls(cpu, tls);
         }
         if (flags & CLONE_CHILD_SETTID) {
             *(int32_t *)g2h(ctid) = getpid();
@@ -300,8 +346,8 @@ static int64_t clone_process(EmuJitCpu *cpu, uint64_t flags, uint64_t newsp,
     return pid;
 }
 
-static int64_t sys_clone(EmuJitCpu *cpu, uint64_t flags, uint64_t newsp,
-                         uint64_t ptid, uint64_t ctid, uint64_t tls)
+int64_t user_clone(EmuJitCpu *cpu, uint64_t flags, uint64_t newsp,
+                   uint64_t ptid, uint64_t ctid, uint64_t tls)
 {
     if ((flags & CLONE_VM) && !(flags & CLONE_VFORK)) {
         if (!(flags & CLONE_THREAD)) {
@@ -374,7 +420,7 @@ int64_t user_syscall(EmuJitCpu *cpu, int64_t nr, uint64_t a1, uint64_t a2,
     case SYS_rt_sigprocmask: return user_rt_sigprocmask((int)a1, a2, a3, a4);
     case SYS_sigaltstack: return user_sigaltstack(cpu, a1, a2);
     case SYS_rt_sigreturn: return user_rt_sigreturn(cpu);
-    case SYS_clone: return sys_clone(cpu, a1, a2, a3, a4, a5);
+    case SYS_clone: return user_clone(cpu, a1, a2, a3, a4, a5);
     case SYS_fork: case SYS_vfork:
         return clone_process(cpu, SIGCHLD, 0, 0, 0, 0);
     case SYS_clone3: case SYS_rseq: return -ENOSYS;

@@ -35,7 +35,7 @@ echo "== sums"; $BB md5sum fruit.txt numbers.txt; $BB sha256sum fruit.txt
 $BB sha1sum numbers.txt; $BB sha512sum fruit.txt
 echo "== od"; $BB od -x fruit.txt; $BB od -b numbers.txt | $BB head -4
 echo "== dd"; $BB dd if=numbers.txt bs=7 count=3 skip=2 2>/dev/null; echo
-$BB dd if=numbers.txt of=dd.out bs=64 conv=ucase 2>/dev/null; $BB md5sum dd.out
+$BB dd if=numbers.txt of=dd.out bs=64 conv=sync 2>/dev/null; $BB md5sum dd.out
 echo "== find"; $BB find d -type f | $BB sort; $BB find . -name '*.txt' -newer t.tar | $BB wc -l
 echo "== xargs"; $BB seq 1 10 | $BB xargs -n 3 echo; $BB find d -type f | $BB sort | $BB xargs $BB wc -l
 echo "== misc"; $BB expr 6 \* 7; $BB basename /a/b/c.txt .txt; $BB printf '%05d|%-4s|%x\n' 42 ab 255
