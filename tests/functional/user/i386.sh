@@ -1,0 +1,65 @@
+#!/bin/sh
+# Whole i386 programs (gcc -m32) under emu-i386 compared with the oracle
+# (the host when it runs i386 programs, else qemu-i386): eight pthreads
+# in a dynamic program loaded through PT_INTERP with -L / (clone with a
+# TLS descriptor, futexes, %gs TLS), signals at the faulting instruction
+# with rt and plain frames and sigreturn (static); then exec between
+# i386 and x86-64 programs and the command line.
+. "$top_srcdir/tests/functional/lib.sh"
+. "$top_srcdir/tests/functional/user/i386-lib.sh"
+G="$top_srcdir/tests/guest"
+CC=${CC:-cc}
+
+printf 'int main(void) { return 0; }\n' > "$TMP/true.c"
+if ! $CC -m32 -o "$TMP/true32" "$TMP/true.c" 2>/dev/null; then
+    echo "SKIP: $CC -m32 cannot build i386 programs (package gcc-multilib)"
+    exit 77
+fi
+find_i386_oracle "$TMP/true32"
+
+build() {
+    out=$1; shift
+    $CC -m32 -O1 -msse2 -o "$TMP/$out" "$@" || fail "cannot build $out"
+}
+build threads-dyn -pthread "$G/threads.c"
+build signals -static "$G/signals.c"
+
+# same_as_oracle DESC PROGRAM ARGS...: output and exit status
+same_as_oracle() {
+    desc=$1; shift
+    $ORACLE "$@" > "$TMP/oracle" 2>&1 </dev/null
+    echo "exit $?" >> "$TMP/oracle"
+    "$EMU_I386" -L / "$@" > "$TMP/emu" 2>&1 </dev/null
+    echo "exit $?" >> "$TMP/emu"
+    if cmp -s "$TMP/oracle" "$TMP/emu"; then pass; else
+        fail "$desc differs from ${ORACLE:-native}:"
+        diff "$TMP/oracle" "$TMP/emu" | head -10
+    fi
+}
+
+same_as_oracle "8 threads (dynamic)" "$TMP/threads-dyn"
+same_as_oracle "signals (static)" "$TMP/signals"
+
+BB386=${EMU_TEST_I386_BUSYBOX:-/usr/local/lib/emu-test/i386/busybox}
+if [ -f "$BB386" ]; then
+    run "$EMU_I386" "$BB386" sh -c 'exit 3'
+    if [ "$rc" -eq 3 ]; then pass; else fail "exit status 3: got $rc"; fi
+    run "$EMU_I386" "$BB386" readlink /proc/self/exe
+    expect_out "/proc/self/exe is the guest program" "$BB386"
+    # an i386 shell running an x86-64 program and back
+    run "$EMU_I386" "$BB386" sh -c "/bin/echo from-x86-64; $BB386 echo from-i386"
+    expect_out "exec of an x86-64 program" "from-x86-64"
+    expect_out "exec of an i386 program" "from-i386"
+    run "$EMU_I386" -strace "$BB386" true
+    expect_err_has "-strace names i386 calls" "exit_group("
+    run "$EMU_I386" -R 64M "$BB386" echo small
+    expect_out "-R 64M" "small"
+fi
+
+run "$EMU_I386" "$TMP/true32"
+expect_ok "a trivial dynamic program"
+run "$EMU_I386" -R 1k "$TMP/true32"
+expect_error "-R too small" "-R"
+run "$EMU_I386" /bin/true
+expect_error "an x86-64 program under emu-i386" "not for i386"
+finish
