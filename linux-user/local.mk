@@ -31,17 +31,20 @@ linux-user/syscall-names-i386.h:
 	  | sort -t'[' -k2 -n > $@.tmp && mv $@.tmp $@
 
 # emu-i386 is the same program; it dispatches on its name.  In the build
-# tree, emu-i386 runs .libs/emu-i386 (a link to the real program, so that
-# the name survives) the way libtool's wrapper runs emu-x86_64.
+# tree emu-x86_64 is usually libtool's wrapper script, which would lose
+# the name: emu-i386 then runs .libs/emu-i386, a link to the real program,
+# the way the wrapper runs it.
 noinst_SCRIPTS = emu-i386
 CLEANFILES += emu-i386 .libs/emu-i386
 emu-i386: emu-x86_64$(EXEEXT)
-	$(AM_V_GEN)rm -f .libs/emu-i386 && \
+	$(AM_V_GEN)rm -f $@ .libs/emu-i386 && \
+	if test -x .libs/emu-x86_64$(EXEEXT); then \
 	  ln -s emu-x86_64$(EXEEXT) .libs/emu-i386 && \
 	  { echo '#!/bin/sh'; \
 	    echo 'd=$(abs_top_builddir)/.libs'; \
 	    echo 'LD_LIBRARY_PATH="$$d$${LD_LIBRARY_PATH:+:$$LD_LIBRARY_PATH}" exec "$$d/emu-i386" "$$@"'; \
-	  } > $@.tmp && chmod +x $@.tmp && mv $@.tmp $@
+	  } > $@.tmp && chmod +x $@.tmp && mv $@.tmp $@; \
+	else ln -s emu-x86_64$(EXEEXT) $@; fi
 
 install-exec-hook: install-emu-i386
 install-emu-i386:

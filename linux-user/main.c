@@ -36,8 +36,8 @@ static int usage(FILE *out, const char *prog)
             "-E var=value  EMU_SET_ENV    set a variable in the guest environment\n"
             "-U var        EMU_UNSET_ENV  remove a variable from the guest environment\n"
             "-0 argv0      EMU_ARGV0      argv[0] for the program\n"
-            "-B address    EMU_GUEST_BASE guest base address (x86_64 guests use 0)\n"
-            "-R size       EMU_RESERVED_VA reserve guest virtual address space\n"
+            "-B address    EMU_GUEST_BASE guest base address (only 0)\n"
+            "-R size       EMU_RESERVED_VA i386: guest address space size (16M..4G)\n"
             "-d item[,...] EMU_LOG        log items (-d help for a list)\n"
             "-D logfile    EMU_LOG_FILENAME write logs to logfile (default stderr)\n"
             "-p pagesize   EMU_PAGESIZE   guest page size (only 4096)\n"
@@ -131,8 +131,8 @@ static int apply_option(Options *o, const char *name, const char *arg,
         o->argv0 = arg;
     } else if (!strcmp(name, "B")) {
         uint64_t b;
-        if (!parse_size(arg, &b) || (b && user_cfg.is64)) {
-            fprintf(stderr, "%s: -B: x86_64 guests run with guest base 0\n", prog);
+        if (!parse_size(arg, &b) || b) {
+            fprintf(stderr, "%s: -B: guests run with guest base 0\n", prog);
             return 0;
         }
     } else if (!strcmp(name, "R")) {
