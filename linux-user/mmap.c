@@ -121,6 +121,23 @@ bool user_smc_fault(uint64_t addr)
     return true;
 }
 
+/* A system call failed with EFAULT: maybe the kernel wrote into a page
+ * we protected for its translated code.  Every such page is made
+ * writable again (its blocks dropped); true when there was one, so the
+ * caller retries. */
+bool user_smc_unprotect_all(void)
+{
+    g_mutex_lock(&mem_lock);
+    GList *pages = g_hash_table_get_keys(code_pages);
+    g_mutex_unlock(&mem_lock);
+    for (GList *l = pages; l; l = l->next) {
+        user_smc_fault(GPOINTER_TO_SIZE(l->data));
+    }
+    bool any = pages != NULL;
+    g_list_free(pages);
+    return any;
+}
+
 /* Call without mem_lock held (the JIT's lock is taken first). */
 static void forget_code(uint64_t start, uint64_t len)
 {

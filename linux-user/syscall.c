@@ -396,6 +396,9 @@ static int64_t passthrough(int64_t nr, uint64_t a1, uint64_t a2, uint64_t a3,
                            uint64_t a4, uint64_t a5, uint64_t a6)
 {
     long r = syscall(nr, a1, a2, a3, a4, a5, a6);
+    if (r == -1 && errno == EFAULT && user_smc_unprotect_all()) {
+        r = syscall(nr, a1, a2, a3, a4, a5, a6);
+    }
     return r == -1 ? -errno : r;
 }
 

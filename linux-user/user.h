@@ -71,6 +71,7 @@ int64_t user_mremap(uint64_t old, uint64_t old_len, uint64_t new_len,
 int64_t user_brk(uint64_t addr);
 void user_brk_init(uint64_t start);
 bool user_smc_fault(uint64_t addr);
+bool user_smc_unprotect_all(void);
 uint64_t user_low_top(void);
 char *user_maps_text(void);
 
