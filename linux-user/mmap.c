@@ -11,11 +11,16 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 typedef struct Mapping {
     uint64_t start, end;
     int prot;
+    bool shared;
+    uint64_t offset, dev, ino;  /* of the mapped file, offset at start */
+    const char *name;           /* interned; NULL: anonymous */
 } Mapping;
 
 static GMutex mem_lock;
@@ -32,7 +37,9 @@ static void remove_range_locked(uint64_t start, uint64_t end)
             continue;
         }
         if (m->start < start && m->end > end) {
-            Mapping tail = { end, m->end, m->prot };
+            Mapping tail = *m;
+            tail.start = end;
+            tail.offset += end - m->start;
             m->end = start;
             g_array_insert_val(maps, i + 1, tail);
             return;
@@ -41,6 +48,7 @@ static void remove_range_locked(uint64_t start, uint64_t end)
             m->end = start;
             i++;
         } else if (m->end > end) {
+            m->offset += end - m->start;
             m->start = end;
             i++;
         } else {
@@ -49,18 +57,80 @@ static void remove_range_locked(uint64_t start, uint64_t end)
     }
 }
 
+static void insert_locked(const Mapping *m)
+{
+    remove_range_locked(m->start, m->end);
+    guint i = 0;
+    while (i < maps->len && g_array_index(maps, Mapping, i).start < m->start) {
+        i++;
+    }
+    g_array_insert_val(maps, i, *m);
+}
+
+/* A new mapping: anonymous, or of fd at off (for /proc/self/maps). */
+static void mem_map(uint64_t start, uint64_t len, int prot, int flags, int fd,
+                    int64_t off)
+{
+    Mapping m = { start & ~(GUEST_PAGE - 1), GUEST_PAGE_ALIGN(start + len),
+                  prot, (flags & MAP_SHARED) != 0, 0, 0, 0, NULL };
+    struct stat st;
+    if (!(flags & MAP_ANONYMOUS) && fd >= 0 && fstat(fd, &st) == 0) {
+        char link[64];
+        g_snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+        char *target = g_file_read_link(link, NULL);
+        m.name = target ? g_intern_string(target) : NULL;
+        g_free(target);
+        m.offset = (uint64_t)off;
+        m.dev = st.st_dev;
+        m.ino = st.st_ino;
+    }
+    g_mutex_lock(&mem_lock);
+    insert_locked(&m);
+    g_mutex_unlock(&mem_lock);
+}
+
 void user_mem_set(uint64_t start, uint64_t len, int prot)
+{
+    mem_map(start, len, prot, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+}
+
+/* mprotect: the pieces of existing mappings in the range keep their file
+ * and get the new protection. */
+static void mem_protect(uint64_t start, uint64_t len, int prot)
 {
     uint64_t end = GUEST_PAGE_ALIGN(start + len);
     start &= ~(GUEST_PAGE - 1);
+    GArray *pieces = g_array_new(FALSE, FALSE, sizeof(Mapping));
     g_mutex_lock(&mem_lock);
-    remove_range_locked(start, end);
-    guint i = 0;
-    while (i < maps->len && g_array_index(maps, Mapping, i).start < start) {
-        i++;
+    for (guint i = 0; i < maps->len; i++) {
+        Mapping m = g_array_index(maps, Mapping, i);
+        if (m.end <= start || m.start >= end) {
+            continue;
+        }
+        if (m.start < start) {
+            m.offset += start - m.start;
+            m.start = start;
+        }
+        m.end = MIN(m.end, end);
+        m.prot = prot;
+        g_array_append_val(pieces, m);
     }
-    Mapping m = { start, end, prot };
-    g_array_insert_val(maps, i, m);
+    for (guint i = 0; i < pieces->len; i++) {
+        insert_locked(&g_array_index(pieces, Mapping, i));
+    }
+    g_mutex_unlock(&mem_lock);
+    g_array_free(pieces, TRUE);
+}
+
+void user_mem_name(uint64_t start, uint64_t len, const char *name)
+{
+    g_mutex_lock(&mem_lock);
+    for (guint i = 0; i < maps->len; i++) {
+        Mapping *m = &g_array_index(maps, Mapping, i);
+        if (m->start >= start && m->end <= start + len) {
+            m->name = g_intern_string(name);
+        }
+    }
     g_mutex_unlock(&mem_lock);
 }
 
@@ -215,7 +285,7 @@ static int64_t map_noreplace(uint64_t at, uint64_t len, int prot, int flags,
         munmap(p, len);
         return -EEXIST;
     }
-    user_mem_set(at, len, prot);
+    mem_map(at, len, prot, flags, fd, off);
     return (int64_t)at;
 }
 
@@ -257,7 +327,7 @@ int64_t user_mmap(uint64_t addr, uint64_t len, int prot, int flags, int fd,
         if (p == MAP_FAILED) {
             return errno == EEXIST ? -ENOMEM : -errno;
         }
-        user_mem_set(h2g(p), len, prot);
+        mem_map(h2g(p), len, prot, flags, fd, off);
         return (int64_t)h2g(p);
     }
     if (!user_cfg.is64 && !(flags & MAP_FIXED)) {
@@ -272,7 +342,7 @@ int64_t user_mmap(uint64_t addr, uint64_t len, int prot, int flags, int fd,
     if (flags & MAP_FIXED) {
         forget_code(g, len);
     }
-    user_mem_set(g, len, prot);
+    mem_map(g, len, prot, flags, fd, off);
     return (int64_t)g;
 }
 
@@ -292,34 +362,54 @@ int64_t user_mprotect(uint64_t addr, uint64_t len, int prot)
         return -errno;
     }
     forget_code(addr, len);
-    user_mem_set(addr, len, prot);
+    mem_protect(addr, len, prot);
     return 0;
 }
 
 int64_t user_mremap(uint64_t old, uint64_t old_len, uint64_t new_len,
                     int flags, uint64_t new_addr)
 {
+    void *p;
     if (!user_cfg.is64 && (flags & MREMAP_MAYMOVE) && !(flags & MREMAP_FIXED)) {
         /* grow in place if possible, else move into low space we pick */
-        void *p = mremap(g2h(old), old_len, new_len, 0);
+        p = mremap(g2h(old), old_len, new_len, 0);
         if (p == MAP_FAILED) {
             int64_t at = mmap_low(0, new_len, PROT_NONE,
                                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
             if (at < 0) {
                 return at;
             }
-            flags |= MREMAP_FIXED;
-            new_addr = (uint64_t)at;
+            p = mremap(g2h(old), old_len, new_len, flags | MREMAP_FIXED,
+                       g2h((uint64_t)at));
+            if (p == MAP_FAILED) {
+                int e = errno;
+                user_munmap((uint64_t)at, new_len);
+                return -e;
+            }
         }
+    } else {
+        p = mremap(g2h(old), old_len, new_len, flags, g2h(new_addr));
     }
-    void *p = mremap(g2h(old), old_len, new_len, flags, g2h(new_addr));
     if (p == MAP_FAILED) {
         return -errno;
     }
-    int prot = user_mem_prot(old);
+    Mapping moved = { 0, 0, PROT_READ | PROT_WRITE, false, 0, 0, 0, NULL };
+    g_mutex_lock(&mem_lock);
+    for (guint i = 0; i < maps->len; i++) {
+        Mapping *m = &g_array_index(maps, Mapping, i);
+        if (old >= m->start && old < m->end) {
+            moved = *m;
+            moved.offset += old - m->start;
+        }
+    }
+    g_mutex_unlock(&mem_lock);
     forget_code(old, old_len);
     user_mem_clear(old, old_len);
-    user_mem_set(h2g(p), new_len, prot < 0 ? PROT_READ | PROT_WRITE : prot);
+    moved.start = h2g(p);
+    moved.end = moved.start + GUEST_PAGE_ALIGN(new_len);
+    g_mutex_lock(&mem_lock);
+    insert_locked(&moved);
+    g_mutex_unlock(&mem_lock);
     return (int64_t)h2g(p);
 }
 
@@ -349,22 +439,49 @@ int64_t user_brk(uint64_t addr)
     return (int64_t)brk_cur;
 }
 
+static bool mergeable(const Mapping *a, const Mapping *b)
+{
+    bool heap_a = a->start >= brk_start && a->end <= brk_mapped;
+    bool heap_b = b->start >= brk_start && b->end <= brk_mapped;
+    return a->end == b->start && a->prot == b->prot && a->shared == b->shared &&
+           a->name == b->name && a->dev == b->dev && a->ino == b->ino &&
+           heap_a == heap_b && !a->ino;
+}
+
+/* The kernel's format: the name, if any, starts at column 73. */
 char *user_maps_text(void)
 {
     GString *s = g_string_new(NULL);
     g_mutex_lock(&mem_lock);
     for (guint i = 0; i < maps->len; i++) {
-        Mapping *m = &g_array_index(maps, Mapping, i);
-        const char *name = "";
-        if (m->start >= brk_start && m->end <= brk_mapped && brk_mapped > brk_start) {
+        Mapping merged = g_array_index(maps, Mapping, i), *m = &merged;
+        /* adjacent anonymous pieces print as one, like the kernel's
+         * merged areas (brk grows in pieces) */
+        while (i + 1 < maps->len &&
+               mergeable(m, &g_array_index(maps, Mapping, i + 1))) {
+            m->end = g_array_index(maps, Mapping, ++i).end;
+        }
+        const char *name = m->name;
+        if (!name && m->start >= brk_start && m->end <= brk_mapped &&
+            brk_mapped > brk_start) {
             name = "[heap]";
         }
+        gsize line = s->len;
         g_string_append_printf(s, "%08" G_GINT64_MODIFIER "x-%08" G_GINT64_MODIFIER
-                               "x %c%c%cp 00000000 00:00 0 %s\n",
-                               m->start, m->end,
+                               "x %c%c%c%c %08" G_GINT64_MODIFIER "x %02x:%02x %"
+                               G_GUINT64_FORMAT " ", m->start, m->end,
                                (m->prot & PROT_READ) ? 'r' : '-',
                                (m->prot & PROT_WRITE) ? 'w' : '-',
-                               (m->prot & PROT_EXEC) ? 'x' : '-', name);
+                               (m->prot & PROT_EXEC) ? 'x' : '-',
+                               m->shared ? 's' : 'p', m->ino ? m->offset : 0,
+                               major(m->dev), minor(m->dev), m->ino);
+        if (name) {
+            while (s->len - line < 73) {
+                g_string_append_c(s, ' ');
+            }
+            g_string_append(s, name);
+        }
+        g_string_append_c(s, '\n');
     }
     g_mutex_unlock(&mem_lock);
     return g_string_free(s, FALSE);

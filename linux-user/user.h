@@ -61,6 +61,7 @@ char *user_path(const char *guest_path);    /* -L prefix applied */
 void user_mem_init(void);
 void user_mem_set(uint64_t start, uint64_t len, int prot);
 void user_mem_clear(uint64_t start, uint64_t len);
+void user_mem_name(uint64_t start, uint64_t len, const char *name);
 int user_mem_prot(uint64_t addr);           /* -1: unmapped */
 int64_t user_mmap(uint64_t addr, uint64_t len, int prot, int flags, int fd,
                   int64_t off);

@@ -33,6 +33,21 @@ run "$EMU_USER" -L / /bin/ls /
 expect_ok "-L / with a dynamic program"
 expect_out "-L / lists /" "usr"
 
+# /proc/self/maps: the mapped files (permissions, offset, device, inode,
+# path), [heap] and [stack] as the kernel shows them natively; the layout
+# differs, so the lines are compared as a set
+maps_view() {
+    awk '$6 ~ /^\// || $6 == "[heap]" || $6 == "[stack]" {print $2, $3, $4, $5, $6}' | sort
+}
+for cat in "/bin/busybox cat" /bin/cat; do
+    $cat /proc/self/maps | maps_view > "$TMP/maps.native"
+    "$EMU_USER" $cat /proc/self/maps | maps_view > "$TMP/maps.emu"
+    if [ -s "$TMP/maps.emu" ] && cmp -s "$TMP/maps.native" "$TMP/maps.emu"; then pass; else
+        fail "/proc/self/maps of $cat differs from native:"
+        diff "$TMP/maps.native" "$TMP/maps.emu" | head -10
+    fi
+done
+
 run "$EMU_USER" /bin/busybox readlink /proc/self/exe
 expect_ok "readlink /proc/self/exe"
 expect_out "/proc/self/exe is the guest program" "/bin/busybox"
