@@ -86,6 +86,9 @@ static void host_fault_handler(int sig, siginfo_t *info, void *ucp)
         return;
     }
     emu_jit_host_fault(addr, is_write);   /* leaves when in guest code */
+    if (user_syscall_fault) {
+        siglongjmp(*user_syscall_fault, 1);
+    }
     die_from_host_fault(sig);
 }
 

@@ -89,7 +89,7 @@ static const char *const unsupported[] = {
     "ssetmask", "olduname", "oldolduname", "oldstat", "oldfstat",
     "oldlstat", "stat", "lstat", "fstat", "pselect6", "preadv2",
     "pwritev2", "lookup_dcookie", "keyctl", "sendfile", "clone3",
-    "kexec_file_load", "execveat", "rseq",
+    "kexec_file_load", "rseq",
 };
 
 static int16_t host_nr[NR32_MAX];   /* x86_64 number, -1: ENOSYS */
@@ -1101,7 +1101,16 @@ void user_syscall_i386(EmuJitCpu *cpu)
                 a[0], a[1], a[2], a[3], a[4], a[5]);
     }
     bool keep_eax = false;
-    int64_t r = dispatch(cpu, nr, a, &keep_eax);
+    int64_t r;
+    sigjmp_buf fault;
+    if (sigsetjmp(fault, 0)) {
+        r = -EFAULT;            /* a bad pointer in a converted call */
+        keep_eax = false;
+    } else {
+        user_syscall_fault = &fault;
+        r = dispatch(cpu, nr, a, &keep_eax);
+    }
+    user_syscall_fault = NULL;
     if (user_cfg.strace) {
         if (r < 0 && r > -4096) {
             emu_log(" = -1 errno=%d (%s)\n", (int)-r, g_strerror((int)-r));

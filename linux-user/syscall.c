@@ -50,6 +50,7 @@ int64_t user_syscall_number(const char *name)
     return -1;
 }
 
+__thread sigjmp_buf *user_syscall_fault;
 static __thread uint64_t clear_child_tid;
 static int live_threads = 1;
 
@@ -172,9 +173,8 @@ static bool elf_is_32bit(const char *path)
     return ok ? id[EI_CLASS] == ELFCLASS32 : !user_cfg.is64;
 }
 
-static int64_t sys_execve(uint64_t gpath, uint64_t gargv, uint64_t genvp)
+static int64_t exec_path(const char *path, uint64_t gargv, uint64_t genvp)
 {
-    const char *path = g2h(gpath);
     char *real = is_proc_self(path, "exe") ? g_strdup(user_cfg.exe_path)
                                            : user_path(path);
     if (access(real, X_OK) != 0) {
@@ -218,6 +218,32 @@ static int64_t sys_execve(uint64_t gpath, uint64_t gargv, uint64_t genvp)
     g_strfreev(envp);
     g_free(real);
     return -e;
+}
+
+/* execveat: the path relative to dirfd (or dirfd's file itself with
+ * AT_EMPTY_PATH) becomes a path for exec_path. */
+static int64_t sys_execveat(int dirfd, uint64_t gpath, uint64_t gargv,
+                            uint64_t genvp, int flags)
+{
+    const char *path = g2h(gpath);
+    if (path[0] == '/' || (dirfd == AT_FDCWD && path[0])) {
+        return exec_path(path, gargv, genvp);
+    }
+    if (!path[0] && !(flags & AT_EMPTY_PATH)) {
+        return -ENOENT;
+    }
+    char link[64];
+    g_snprintf(link, sizeof(link), dirfd == AT_FDCWD ? "/proc/self/cwd"
+               : "/proc/self/fd/%d", dirfd);
+    char *dir = g_file_read_link(link, NULL);
+    if (!dir) {
+        return -EBADF;
+    }
+    char *full = path[0] ? g_build_filename(dir, path, NULL) : g_strdup(dir);
+    int64_t r = exec_path(full, gargv, genvp);
+    g_free(full);
+    g_free(dir);
+    return r;
 }
 
 /* ---- threads ---- */
@@ -402,8 +428,9 @@ static int64_t passthrough(int64_t nr, uint64_t a1, uint64_t a2, uint64_t a3,
     return r == -1 ? -errno : r;
 }
 
-int64_t user_syscall(EmuJitCpu *cpu, int64_t nr, uint64_t a1, uint64_t a2,
-                     uint64_t a3, uint64_t a4, uint64_t a5, uint64_t a6)
+static int64_t syscall_switch(EmuJitCpu *cpu, int64_t nr, uint64_t a1,
+                              uint64_t a2, uint64_t a3, uint64_t a4,
+                              uint64_t a5, uint64_t a6)
 {
     switch (nr) {
     case SYS_brk: return user_brk(a1);
@@ -427,8 +454,8 @@ int64_t user_syscall(EmuJitCpu *cpu, int64_t nr, uint64_t a1, uint64_t a2,
     case SYS_fork: case SYS_vfork:
         return clone_process(cpu, SIGCHLD, 0, 0, 0, 0);
     case SYS_clone3: case SYS_rseq: return -ENOSYS;
-    case SYS_execve: return sys_execve(a1, a2, a3);
-    case SYS_execveat: return -ENOSYS;
+    case SYS_execve: return exec_path(g2h(a1), a2, a3);
+    case SYS_execveat: return sys_execveat((int)a1, a2, a3, a4, (int)a5);
     case SYS_open: return sys_openat(AT_FDCWD, a1, (int)a2, (int)a3);
     case SYS_openat: return sys_openat((int)a1, a2, (int)a3, (int)a4);
     case SYS_readlink: return sys_readlinkat(AT_FDCWD, a1, a2, a3);
@@ -439,4 +466,18 @@ int64_t user_syscall(EmuJitCpu *cpu, int64_t nr, uint64_t a1, uint64_t a2,
     default:
         return passthrough(nr, a1, a2, a3, a4, a5, a6);
     }
+}
+
+int64_t user_syscall(EmuJitCpu *cpu, int64_t nr, uint64_t a1, uint64_t a2,
+                     uint64_t a3, uint64_t a4, uint64_t a5, uint64_t a6)
+{
+    sigjmp_buf fault, *outer = user_syscall_fault;
+    if (sigsetjmp(fault, 0)) {
+        user_syscall_fault = outer;
+        return -EFAULT;
+    }
+    user_syscall_fault = &fault;
+    int64_t r = syscall_switch(cpu, nr, a1, a2, a3, a4, a5, a6);
+    user_syscall_fault = outer;
+    return r;
 }

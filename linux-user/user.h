@@ -104,6 +104,12 @@ void user_queue_signal(int sig, int code, uint64_t addr);
 bool user_signal_pending(void);
 void user_force_signal(EmuJitCpu *cpu, int sig, int code, uint64_t addr);
 
+/* While the emulator handles a system call it may read and write guest
+ * memory itself: a fault on a bad guest pointer then jumps here, and the
+ * call returns EFAULT, as the kernel's would. */
+#include <setjmp.h>
+extern __thread sigjmp_buf *user_syscall_fault;
+
 /* syscall.c, shared with the i386 layer */
 int64_t user_syscall_number(const char *name);     /* x86_64, -1: none */
 int64_t user_clone(EmuJitCpu *cpu, uint64_t flags, uint64_t newsp,

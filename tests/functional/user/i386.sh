@@ -23,6 +23,43 @@ build() {
 }
 build threads-dyn -pthread "$G/threads.c"
 build signals -static "$G/signals.c"
+# bad pointers: EFAULT from the calls the emulator converts or reads itself
+cat > "$TMP/efault.c" <<'EOF'
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/uio.h>
+#include <unistd.h>
+int main(void)
+{
+    void *bad = (void *)16;
+    int r1 = open(bad, O_RDONLY), e1 = errno;
+    int r2 = (int)writev(1, bad, 1), e2 = errno;
+    int r3 = (int)read(open("/proc/self/exe", O_RDONLY), bad, 4), e3 = errno;
+    printf("open %d %d, writev %d %d, read %d %d\n", r1, e1, r2, e2, r3, e3);
+    return 0;
+}
+EOF
+build efault -w "$TMP/efault.c"
+# fexecve: execveat(fd, "", AT_EMPTY_PATH)
+cat > "$TMP/fexecve.c" <<'EOF'
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <stdio.h>
+#include <unistd.h>
+int main(int argc, char **argv)
+{
+    if (argc > 1) {
+        printf("re-executed with %s\n", argv[1]);
+        return 0;
+    }
+    char *args[] = { argv[0], "an-argument", NULL };
+    fexecve(open("/proc/self/exe", O_RDONLY), args, environ);
+    perror("fexecve");
+    return 1;
+}
+EOF
+build fexecve "$TMP/fexecve.c"
 
 # same_as_oracle DESC PROGRAM ARGS...: output and exit status
 same_as_oracle() {
@@ -39,6 +76,10 @@ same_as_oracle() {
 
 same_as_oracle "8 threads (dynamic)" "$TMP/threads-dyn"
 same_as_oracle "signals (static)" "$TMP/signals"
+same_as_oracle "EFAULT" "$TMP/efault"
+# (qemu-i386 cannot be the oracle here: it execs i386 programs natively)
+run "$EMU_I386" "$TMP/fexecve"
+expect_out "fexecve (execveat)" "re-executed with an-argument"
 
 BB386=${EMU_TEST_I386_BUSYBOX:-/usr/local/lib/emu-test/i386/busybox}
 if [ -f "$BB386" ]; then
