@@ -75,19 +75,17 @@ static const char *const aliases[][2] = {
 static const char *const unsupported[] = {
     "getdents", "readdir", "ipc", "stime", "utime", "futimesat",
     "ptrace", "sysctl", "_sysctl", "adjtimex", "clock_adjtime",
-    "clock_adjtime64", "timer_create", "io_setup", "io_submit",
+    "clock_adjtime64", "io_setup", "io_submit",
     "io_getevents", "io_pgetevents", "io_pgetevents_time64", "mq_notify",
     "mq_getsetattr", "mq_timedsend", "mq_timedreceive", "recvmmsg",
     "recvmmsg_time64", "sendmmsg", "semtimedop", "semtimedop_time64",
     "kexec_load", "get_robust_list", "set_robust_list", "waitid",
     "rt_sigqueueinfo", "rt_tgsigqueueinfo", "sigpending", "sigsuspend",
-    "rt_sigtimedwait", "rt_sigtimedwait_time64", "sched_rr_get_interval",
-    "timer_gettime", "timer_settime", "timerfd_gettime", "timerfd_settime",
-    "clock_settime", "settimeofday", "process_vm_readv", "process_vm_writev",
+    "sched_rr_get_interval", "clock_settime", "settimeofday", "process_vm_readv", "process_vm_writev",
     "move_pages", "migrate_pages", "get_mempolicy", "set_mempolicy", "mbind",
     "vm86", "vm86old", "modify_ldt", "uselib", "signal", "sgetmask",
     "ssetmask", "olduname", "oldolduname", "oldstat", "oldfstat",
-    "oldlstat", "stat", "lstat", "fstat", "pselect6", "preadv2",
+    "oldlstat", "stat", "lstat", "fstat", "preadv2",
     "pwritev2", "lookup_dcookie", "keyctl", "sendfile", "clone3",
     "kexec_file_load", "rseq",
 };
@@ -315,6 +313,78 @@ static int64_t sys_futex(int64_t nr64, uint32_t a[6], bool time32)
     return host_result(r);
 }
 
+/* itimerspec with 32-bit timespecs: interval, then value */
+static void itimerspec_in(uint32_t a, struct itimerspec *v)
+{
+    v->it_interval = ts_in(a);
+    v->it_value = ts_in(a + 8);
+}
+
+static void itimerspec_out(uint32_t a, const struct itimerspec *v)
+{
+    if (a) {
+        ts_out(a, &v->it_interval);
+        ts_out(a + 8, &v->it_value);
+    }
+}
+
+/* timer_settime/timerfd_settime (time32): id, flags, new, old */
+static int64_t sys_settime32(int64_t nr64, uint32_t a[6])
+{
+    struct itimerspec n, o;
+    itimerspec_in(a[2], &n);
+    long r = syscall(nr64, (int)a[0], (int)a[1], &n, a[3] ? &o : NULL);
+    if (r == 0) {
+        itimerspec_out(a[3], &o);
+    }
+    return host_result(r);
+}
+
+static int64_t sys_gettime32(int64_t nr64, uint32_t a[6])
+{
+    struct itimerspec c;
+    long r = syscall(nr64, (int)a[0], &c);
+    if (r == 0) {
+        itimerspec_out(a[1], &c);
+    }
+    return host_result(r);
+}
+
+/* struct sigevent: sigval (4 bytes on i386), signo, notify, thread id */
+static int64_t sys_timer_create(int64_t nr64, uint32_t clk, uint32_t gev,
+                                uint32_t id)
+{
+    struct sigevent ev;
+    if (gev) {
+        int32_t w[4];
+        memcpy(w, P(gev), sizeof(w));
+        memset(&ev, 0, sizeof(ev));
+        ev.sigev_value.sival_ptr = (void *)(uintptr_t)(uint32_t)w[0];
+        ev.sigev_signo = w[1];
+        ev.sigev_notify = w[2];
+        ev._sigev_un._tid = w[3];
+    }
+    return host_result(syscall(nr64, (int)clk, gev ? &ev : NULL, P(id)));
+}
+
+/* rt_sigtimedwait (both time forms): the siginfo comes back converted */
+static int64_t sys_rt_sigtimedwait(uint32_t a[6], bool time32)
+{
+    struct timespec ts;
+    void *tp = a[2] ? P(a[2]) : NULL;
+    if (time32 && a[2]) {
+        ts = ts_in(a[2]);
+        tp = &ts;
+    }
+    siginfo_t info;
+    long r = syscall(user_syscall_number("rt_sigtimedwait"), P(a[0]), &info,
+                     tp, a[3]);
+    if (r > 0 && a[1]) {
+        user_i386_siginfo(P(a[1]), &info);
+    }
+    return host_result(r);
+}
+
 /* ---- files ---- */
 
 typedef struct __attribute__((packed)) Stat64_i386 {
@@ -444,9 +514,10 @@ static int64_t sys_rwv(bool write, int fd, uint32_t iov, uint32_t n,
     return r < 0 ? -e : r;
 }
 
-/* fcntl64 locks: struct flock64 is packed on i386; fcntl's struct flock
- * has 32-bit offsets. */
-static int64_t sys_fcntl(int fd, int cmd, uint32_t arg, bool is64)
+/* Record locks: F_*LK64 and the OFD commands take the packed i386
+ * struct flock64, F_GETLK/F_SETLK/F_SETLKW (through fcntl or fcntl64)
+ * the struct flock with 32-bit offsets. */
+static int64_t sys_fcntl(int fd, int cmd, uint32_t arg)
 {
     enum { GETLK64 = 12, SETLK64 = 13, SETLKW64 = 14 };
     int host_cmd = cmd;
@@ -459,8 +530,7 @@ static int64_t sys_fcntl(int fd, int cmd, uint32_t arg, bool is64)
         lk64 = true;
         break;
     case F_GETLK: case F_SETLK: case F_SETLKW:
-        lk64 = is64;
-        lk32 = !is64;
+        lk32 = true;
         break;
     default:
         return host_result(fcntl(fd, cmd, (unsigned long)arg));
@@ -1004,6 +1074,19 @@ static int64_t dispatch(EmuJitCpu *cpu, uint32_t nr, uint32_t a[6], bool *keep_e
         return IS("select") ? sys_old_select(a[0])
                             : sys_select(s32, a[1], a[2], a[3], a[4]);
     }
+    if (IS("pselect6")) {
+        return sys_pselect6(user_syscall_number("pselect6"), a, true);
+    }
+    if (IS("timer_settime") || IS("timerfd_settime")) {
+        return sys_settime32(user_syscall_number(n), a);
+    }
+    if (IS("timer_gettime") || IS("timerfd_gettime")) {
+        return sys_gettime32(user_syscall_number(n), a);
+    }
+    if (IS("timer_create")) return sys_timer_create(nr64, a[0], a[1], a[2]);
+    if (IS("rt_sigtimedwait") || IS("rt_sigtimedwait_time64")) {
+        return sys_rt_sigtimedwait(a, IS("rt_sigtimedwait"));
+    }
     if (IS("pselect6_time64")) {
         return sys_pselect6(user_syscall_number("pselect6"), a, false);
     }
@@ -1065,7 +1148,7 @@ static int64_t dispatch(EmuJitCpu *cpu, uint32_t nr, uint32_t a[6], bool *keep_e
     if (IS("readahead")) {
         return host_result(readahead(s32, (off_t)pair64(a[1], a[2]), a[3]));
     }
-    if (IS("fcntl") || IS("fcntl64")) return sys_fcntl(s32, (int)a[1], a[2], IS("fcntl64"));
+    if (IS("fcntl") || IS("fcntl64")) return sys_fcntl(s32, (int)a[1], a[2]);
     if (IS("sendfile")) return sys_sendfile32(s32, (int)a[1], a[2], a[3]);
     /* sockets */
     if (IS("socketcall")) return sys_socketcall(s32, a[1]);

@@ -3,8 +3,9 @@
 # (the host when it runs i386 programs, else qemu-i386): eight pthreads
 # in a dynamic program loaded through PT_INTERP with -L / (clone with a
 # TLS descriptor, futexes, %gs TLS), signals at the faulting instruction
-# with rt and plain frames and sigreturn (static); then exec between
-# i386 and x86-64 programs and the command line.
+# with rt and plain frames and sigreturn (static), system calls whose
+# structures differ between the ABIs; then exec between i386 and x86-64
+# programs, execveat, EFAULT, and the command line.
 . "$top_srcdir/tests/functional/lib.sh"
 . "$top_srcdir/tests/functional/user/i386-lib.sh"
 G="$top_srcdir/tests/guest"
@@ -23,6 +24,10 @@ build() {
 }
 build threads-dyn -pthread "$G/threads.c"
 build signals -static "$G/signals.c"
+# both ABIs of 32-bit glibc: 64-bit off_t and time_t (*64 and *_time64
+# calls), and the old 32-bit ones
+build syscalls32 -D_FILE_OFFSET_BITS=64 -D_TIME_BITS=64 "$G/syscalls32.c"
+build syscalls32-old -w "$G/syscalls32.c"    # offsets past 2G wrap there
 # bad pointers: EFAULT from the calls the emulator converts or reads itself
 cat > "$TMP/efault.c" <<'EOF'
 #include <errno.h>
@@ -77,6 +82,8 @@ same_as_oracle() {
 same_as_oracle "8 threads (dynamic)" "$TMP/threads-dyn"
 same_as_oracle "signals (static)" "$TMP/signals"
 same_as_oracle "EFAULT" "$TMP/efault"
+same_as_oracle "converted system calls (time64)" "$TMP/syscalls32" "$TMP/scratch"
+same_as_oracle "converted system calls (time32)" "$TMP/syscalls32-old" "$TMP/scratch"
 # (qemu-i386 cannot be the oracle here: it execs i386 programs natively)
 run "$EMU_I386" "$TMP/fexecve"
 expect_out "fexecve (execveat)" "re-executed with an-argument"
