@@ -77,9 +77,9 @@ static const char *const unsupported[] = {
     "ptrace", "sysctl", "_sysctl", "adjtimex", "clock_adjtime",
     "clock_adjtime64", "io_setup", "io_submit",
     "io_getevents", "io_pgetevents", "io_pgetevents_time64", "mq_notify",
-    "mq_getsetattr", "mq_timedsend", "mq_timedreceive", "recvmmsg",
-    "recvmmsg_time64", "sendmmsg", "semtimedop", "semtimedop_time64",
-    "kexec_load", "get_robust_list", "set_robust_list", "waitid",
+    "mq_getsetattr", "mq_timedsend", "mq_timedreceive",
+    "semtimedop", "semtimedop_time64",
+    "kexec_load", "get_robust_list", "set_robust_list",
     "rt_sigqueueinfo", "rt_tgsigqueueinfo", "sigpending", "sigsuspend",
     "sched_rr_get_interval", "clock_settime", "settimeofday", "process_vm_readv", "process_vm_writev",
     "move_pages", "migrate_pages", "get_mempolicy", "set_mempolicy", "mbind",
@@ -279,6 +279,25 @@ static int64_t sys_wait4(int pid, uint32_t status, int options, uint32_t ru)
         rusage_out(ru, &r);
     }
     return p;
+}
+
+static int64_t sys_waitid(uint32_t a[6])
+{
+    siginfo_t info;
+    struct rusage r;
+    memset(&info, 0, sizeof(info));
+    long res = syscall(user_syscall_number("waitid"), (int)a[0], (int)a[1],
+                       a[2] ? &info : NULL, (int)a[3], a[4] ? &r : NULL);
+    if (res < 0) {
+        return -errno;
+    }
+    if (a[2]) {
+        user_i386_siginfo(P(a[2]), &info);
+    }
+    if (a[4]) {
+        rusage_out(a[4], &r);
+    }
+    return res;
 }
 
 static int64_t sys_getrusage(int who, uint32_t ru)
@@ -797,6 +816,26 @@ static int64_t sys_msg(bool send, int fd, uint32_t gmsg, int flags)
     return r;
 }
 
+/* sendmmsg and recvmmsg (without recvmmsg's timeout) as a loop over
+ * sendmsg/recvmsg: struct mmsghdr is a msghdr and a 32-bit length. */
+static int64_t sys_mmsg(bool send, int fd, uint32_t vec, uint32_t n, int flags)
+{
+    uint32_t done = 0;
+    for (; done < n && done < 1024; done++) {
+        uint32_t at = vec + done * (uint32_t)(sizeof(Msg32) + 4);
+        int64_t r = sys_msg(send, fd, at, flags);
+        if (r < 0) {
+            return done ? (int64_t)done : r;
+        }
+        uint32_t len = (uint32_t)r;
+        memcpy((uint8_t *)P(at) + sizeof(Msg32), &len, 4);
+        if (!send && (flags & MSG_WAITFORONE)) {
+            flags |= MSG_DONTWAIT;
+        }
+    }
+    return done;
+}
+
 /* socketcall numbers (linux/net.h) to call names */
 static int64_t sys_socket_op(int op, const uint32_t *a)
 {
@@ -823,7 +862,9 @@ static int64_t sys_socket_op(int op, const uint32_t *a)
     case 17: return sys_msg(false, (int)a[0], a[1], (int)a[2]);
     case 18: r = accept4((int)a[0], a[1] ? P(a[1]) : NULL,
                          a[2] ? P(a[2]) : NULL, (int)a[3]); break;
-    default: return -ENOSYS;        /* recvmmsg, sendmmsg */
+    case 19: return sys_mmsg(false, (int)a[0], a[1], a[2], (int)a[3]);
+    case 20: return sys_mmsg(true, (int)a[0], a[1], a[2], (int)a[3]);
+    default: return -ENOSYS;
     }
     return host_result(r);
 }
@@ -847,6 +888,7 @@ static int socket_op_of(const char *name)
         NULL, "socket", "bind", "connect", "listen", "accept", "getsockname",
         "getpeername", "socketpair", "send", "recv", "sendto", "recvfrom",
         "shutdown", "setsockopt", "getsockopt", "sendmsg", "recvmsg", "accept4",
+        "recvmmsg", "sendmmsg",
     };
     for (int i = 1; i < (int)G_N_ELEMENTS(ops); i++) {
         if (!strcmp(name, ops[i])) {
@@ -1044,6 +1086,7 @@ static int64_t dispatch(EmuJitCpu *cpu, uint32_t nr, uint32_t a[6], bool *keep_e
     if (IS("waitpid")) return sys_wait4(s32, a[1], (int)a[2], 0);
     if (IS("wait4")) return sys_wait4(s32, a[1], (int)a[2], a[3]);
     if (IS("getrusage")) return sys_getrusage(s32, a[1]);
+    if (IS("waitid")) return sys_waitid(a);
     if (IS("times")) return sys_times(a[0]);
     if (IS("sysinfo")) return sys_sysinfo(a[0]);
     if (IS("getrlimit") || IS("ugetrlimit")) return sys_getrlimit(s32, a[1]);
@@ -1152,6 +1195,9 @@ static int64_t dispatch(EmuJitCpu *cpu, uint32_t nr, uint32_t a[6], bool *keep_e
     if (IS("sendfile")) return sys_sendfile32(s32, (int)a[1], a[2], a[3]);
     /* sockets */
     if (IS("socketcall")) return sys_socketcall(s32, a[1]);
+    if (IS("recvmmsg_time64")) {
+        return sys_mmsg(false, s32, a[1], a[2], (int)a[3]);
+    }
     int sop = socket_op_of(n);
     if (sop) {
         return sys_socket_op(sop, a);

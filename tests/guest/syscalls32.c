@@ -1,9 +1,10 @@
 /*
  * System calls whose structures differ between i386 and x86_64, each
  * printing what it got back: file descriptors passed over a socketpair
- * (msghdr and control messages), readv/writev, pread/pwrite/lseek past
+ * (msghdr and control messages), sendmmsg/recvmmsg, readv/writev, pread/pwrite/lseek past
  * 4 GiB (64-bit offsets split over two registers), ftruncate64, stat64,
  * statfs64, record locks (flock64) seen from a child, wait4 with rusage,
+ * waitid,
  * select and poll timeouts, itimers, rlimits, sysinfo, times.  Built by
  * i386.sh with gcc -m32, with -D_FILE_OFFSET_BITS=64 -D_TIME_BITS=64
  * and without (then offsets past 2 GiB wrap and glibc uses the 32-bit
@@ -68,6 +69,30 @@ static void pass_fd(void)
     socklen_t len = sizeof(sa);
     int rc = getsockname(sv[0], (void *)&sa, &len);
     printf("getsockname %d family %d len %u\n", rc, sa.family, (unsigned)len);
+
+    /* three datagrams at once each way */
+    int dg[2];
+    socketpair(AF_UNIX, SOCK_DGRAM, 0, dg);
+    struct mmsghdr out[3], in[3];
+    struct iovec ov[3], iv[3];
+    char data[3][8], rbuf[3][8];
+    memset(out, 0, sizeof(out));
+    memset(in, 0, sizeof(in));
+    for (int i = 0; i < 3; i++) {
+        snprintf(data[i], sizeof(data[i]), "dg%d", i * 11);
+        ov[i] = (struct iovec){ data[i], strlen(data[i]) };
+        out[i].msg_hdr.msg_iov = &ov[i];
+        out[i].msg_hdr.msg_iovlen = 1;
+        iv[i] = (struct iovec){ rbuf[i], sizeof(rbuf[i]) };
+        in[i].msg_hdr.msg_iov = &iv[i];
+        in[i].msg_hdr.msg_iovlen = 1;
+    }
+    rc = sendmmsg(dg[0], out, 3, 0);
+    printf("sendmmsg %d lengths %u %u %u\n", rc, out[0].msg_len, out[1].msg_len,
+           out[2].msg_len);
+    rc = recvmmsg(dg[1], in, 3, MSG_WAITFORONE, NULL);
+    printf("recvmmsg %d: %.*s %.*s %.*s\n", rc, (int)in[0].msg_len, rbuf[0],
+           (int)in[1].msg_len, rbuf[1], (int)in[2].msg_len, rbuf[2]);
 }
 
 static void vectors_and_offsets(const char *path)
@@ -101,7 +126,8 @@ static void vectors_and_offsets(const char *path)
 
     struct flock lk = { .l_type = F_WRLCK, .l_whence = SEEK_SET,
                         .l_start = big, .l_len = 10 };
-    printf("setlk %d\n", fcntl(fd, F_SETLK, &lk));
+    int rc = fcntl(fd, F_SETLK, &lk);
+    printf("setlk %d\n", rc);
     fflush(stdout);
     pid_t pid = fork();
     if (pid == 0) {
@@ -118,6 +144,16 @@ static void vectors_and_offsets(const char *path)
     pid_t w4 = wait4(pid, &status, 0, &ru);
     printf("wait4 child %d exit %d rusage sane %d\n", w4 == pid,
            WEXITSTATUS(status), ru.ru_utime.tv_usec < 1000000);
+    fflush(stdout);
+    pid = fork();
+    if (pid == 0) {
+        exit(9);
+    }
+    siginfo_t si;
+    memset(&si, 0, sizeof(si));
+    rc = waitid(P_PID, (id_t)pid, &si, WEXITED);
+    printf("waitid %d signo %d code %d status %d pid matches %d\n", rc,
+           si.si_signo, si.si_code, si.si_status, si.si_pid == pid);
     close(fd);
     unlink(path);
 }
