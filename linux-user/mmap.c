@@ -274,6 +274,12 @@ uint64_t user_low_top(void)
     return user_cfg.reserved_va ? user_cfg.reserved_va : GUEST_LOW_TOP;
 }
 
+/* i386 guests: the range lies below 4 GiB (or the -R limit). */
+static bool beneath_top(uint64_t addr, uint64_t len)
+{
+    return user_cfg.is64 || (addr + len >= addr && addr + len <= user_low_top());
+}
+
 static int64_t map_noreplace(uint64_t at, uint64_t len, int prot, int flags,
                              int fd, int64_t off)
 {
@@ -318,6 +324,9 @@ int64_t user_mmap(uint64_t addr, uint64_t len, int prot, int flags, int fd,
 {
     if (len == 0) {
         return -EINVAL;
+    }
+    if (!beneath_top(addr, len) && (flags & MAP_FIXED)) {
+        return -ENOMEM;
     }
     /* Guest and emulator share the address space: a fixed mapping into
      * space the guest does not own must not replace the emulator's. */
@@ -369,10 +378,15 @@ int64_t user_mprotect(uint64_t addr, uint64_t len, int prot)
 int64_t user_mremap(uint64_t old, uint64_t old_len, uint64_t new_len,
                     int flags, uint64_t new_addr)
 {
-    void *p;
+    void *p = MAP_FAILED;
+    if ((flags & MREMAP_FIXED) && !beneath_top(new_addr, new_len)) {
+        return -ENOMEM;
+    }
     if (!user_cfg.is64 && (flags & MREMAP_MAYMOVE) && !(flags & MREMAP_FIXED)) {
         /* grow in place if possible, else move into low space we pick */
-        p = mremap(g2h(old), old_len, new_len, 0);
+        if (beneath_top(old, new_len)) {
+            p = mremap(g2h(old), old_len, new_len, 0);
+        }
         if (p == MAP_FAILED) {
             int64_t at = mmap_low(0, new_len, PROT_NONE,
                                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -425,6 +439,9 @@ int64_t user_brk(uint64_t addr)
     }
     if (addr > brk_mapped) {
         uint64_t len = GUEST_PAGE_ALIGN(addr) - brk_mapped;
+        if (!beneath_top(brk_mapped, len)) {
+            return (int64_t)brk_cur;
+        }
         void *p = mmap(g2h(brk_mapped), len, PROT_READ | PROT_WRITE,
                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
         if (p == MAP_FAILED) {

@@ -88,6 +88,15 @@ static const char *const unsupported[] = {
     "oldlstat", "stat", "lstat", "fstat", "preadv2",
     "pwritev2", "lookup_dcookie", "keyctl", "sendfile", "clone3",
     "kexec_file_load", "rseq",
+    /* longs, pointers or split 64-bit values inside */
+    "msgctl", "semctl", "shmctl", "msgsnd", "msgrcv", "mq_open",
+    "sync_file_range", "vmsplice", "process_madvise", "seccomp",
+    "fanotify_mark", "io_cancel", "ustat",
+    /* the 16-bit uid/gid calls (glibc uses the *32 ones) */
+    "chown", "lchown", "fchown", "setuid", "setgid", "setreuid", "setregid",
+    "setresuid", "setresgid", "getresuid", "getresgid", "getgroups",
+    "setgroups", "setfsuid", "setfsgid", "getuid", "getgid", "geteuid",
+    "getegid",
 };
 
 static int16_t host_nr[NR32_MAX];   /* x86_64 number, -1: ENOSYS */

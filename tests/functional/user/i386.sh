@@ -65,6 +65,19 @@ int main(int argc, char **argv)
 }
 EOF
 build fexecve "$TMP/fexecve.c"
+cat > "$TMP/maps.c" <<'EOF'
+#include <stdio.h>
+int main(void)
+{
+    FILE *f = fopen("/proc/self/maps", "r");
+    int c;
+    while (f && (c = getc(f)) != EOF) {
+        putchar(c);
+    }
+    return !f;
+}
+EOF
+build maps "$TMP/maps.c"
 
 # same_as_oracle DESC PROGRAM ARGS...: output and exit status
 same_as_oracle() {
@@ -100,12 +113,18 @@ if [ -f "$BB386" ]; then
     expect_out "exec of an i386 program" "from-i386"
     run "$EMU_I386" -strace "$BB386" true
     expect_err_has "-strace names i386 calls" "exit_group("
-    run "$EMU_I386" -R 64M "$BB386" echo small
-    expect_out "-R 64M" "small"
+    run "$EMU_I386" -R 64M "$BB386" true
+    expect_error "-R 64M with a program linked at 128 MiB" "cannot map segment"
 fi
 
 run "$EMU_I386" "$TMP/true32"
 expect_ok "a trivial dynamic program"
+# -R 64M: every area of a PIE program and its loader ends by 64 MiB
+run "$EMU_I386" -R 64M "$TMP/maps"
+expect_ok "-R 64M"
+high=$(printf '%s\n' "$out" | awk -F'[- ]' 'length($2) > 8 || $2 > "04000000"')
+if printf '%s' "$out" | grep -q ld-linux && [ -z "$high" ]; then pass; else
+    fail "-R 64M: areas above 64 MiB: $high"; fi
 run "$EMU_I386" -R 1k "$TMP/true32"
 expect_error "-R too small" "-R"
 run "$EMU_I386" /bin/true
