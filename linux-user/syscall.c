@@ -340,17 +340,50 @@ static int64_t clone_thread(EmuJitCpu *parent, uint64_t flags, uint64_t newsp,
     return cs.tid;
 }
 
+/* vfork runs as fork (the child gets a copy of the memory, not the
+ * parent's), but the parent waits, as it would, until the child execs or
+ * exits: it reads a close-on-exec pipe whose writing end only the child
+ * keeps, up among the high descriptors the guest is unlikely to use. */
+static void vfork_pipe(int fds[2])
+{
+    int p[2];
+    fds[0] = fds[1] = -1;
+    if (pipe2(p, O_CLOEXEC) == 0) {
+        fds[0] = fcntl(p[0], F_DUPFD_CLOEXEC, 900);
+        fds[1] = fcntl(p[1], F_DUPFD_CLOEXEC, 900);
+        close(p[0]);
+        close(p[1]);
+    }
+}
+
+static void vfork_wait(int fds[2])
+{
+    char c;
+    close(fds[1]);
+    while (fds[0] >= 0 && (read(fds[0], &c, 1) > 0 || errno == EINTR)) {
+    }
+    close(fds[0]);
+}
+
 static int64_t clone_process(EmuJitCpu *cpu, uint64_t flags, uint64_t newsp,
                              uint64_t ptid, uint64_t ctid, uint64_t tls)
 {
     const EmuCpuClass *cls = emu_jit_cpu_class(cpu);
     void *env = emu_jit_cpu_env(cpu);
+    int vfork_fds[2] = { -1, -1 };
+    if (flags & CLONE_VFORK) {
+        vfork_pipe(vfork_fds);
+    }
     fflush(NULL);
     pid_t pid = fork();
     if (pid < 0) {
-        return -errno;
+        int e = errno;
+        close(vfork_fds[0]);
+        close(vfork_fds[1]);
+        return -e;
     }
     if (pid == 0) {
+        close(vfork_fds[0]);
         if (newsp) {
             cls->set_reg(env, EMU_X86_RSP, newsp);
         }
@@ -368,6 +401,9 @@ static int64_t clone_process(EmuJitCpu *cpu, uint64_t flags, uint64_t newsp,
     }
     if (flags & CLONE_PARENT_SETTID) {
         *(int32_t *)g2h(ptid) = pid;
+    }
+    if (flags & CLONE_VFORK) {
+        vfork_wait(vfork_fds);
     }
     return pid;
 }
@@ -451,8 +487,8 @@ static int64_t syscall_switch(EmuJitCpu *cpu, int64_t nr, uint64_t a1,
     case SYS_sigaltstack: return user_sigaltstack(cpu, a1, a2);
     case SYS_rt_sigreturn: return user_rt_sigreturn(cpu);
     case SYS_clone: return user_clone(cpu, a1, a2, a3, a4, a5);
-    case SYS_fork: case SYS_vfork:
-        return clone_process(cpu, SIGCHLD, 0, 0, 0, 0);
+    case SYS_fork: return clone_process(cpu, SIGCHLD, 0, 0, 0, 0);
+    case SYS_vfork: return clone_process(cpu, CLONE_VFORK | SIGCHLD, 0, 0, 0, 0);
     case SYS_clone3: case SYS_rseq: return -ENOSYS;
     case SYS_execve: return exec_path(g2h(a1), a2, a3);
     case SYS_execveat: return sys_execveat((int)a1, a2, a3, a4, (int)a5);

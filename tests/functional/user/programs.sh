@@ -24,6 +24,37 @@ same_as_native "8 threads (dynamic)" "$G/threads-dyn"
 same_as_native "signals" "$G/signals"
 same_as_native "ls -l /usr" /bin/ls -l /usr /bin/ls
 same_as_native "exit status" /bin/sh -c 'exit 3'
+
+# vfork: the parent waits until the child exits or execs
+cat > "$TMP/vfork.c" <<'EOF'
+#include <stdio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+int main(void)
+{
+    int st;
+    pid_t pid = vfork();
+    if (pid == 0) {
+        usleep(200000);
+        write(1, "child first\n", 12);
+        _exit(3);
+    }
+    write(1, "parent after\n", 13);
+    waitpid(pid, &st, 0);
+    if ((pid = vfork()) == 0) {
+        execl("/bin/echo", "echo", "exec'd child", (char *)0);
+        _exit(127);
+    }
+    waitpid(pid, &st, 0);
+    write(1, "parent after exec\n", 18);
+    return WEXITSTATUS(st);
+}
+EOF
+if ${CC:-cc} -o "$TMP/vfork" "$TMP/vfork.c"; then
+    same_as_native "vfork" "$TMP/vfork"
+else
+    fail "cannot build the vfork program"
+fi
 if [ -x /usr/bin/python3 ]; then
     same_as_native "python3" /usr/bin/python3 -c \
         'import sys, hashlib, json; print(sum(range(1000)), hashlib.sha256(b"emu").hexdigest(), json.dumps({"a": [1, 2.5]}), sys.argv)'
