@@ -363,6 +363,7 @@ bool user_load_elf(const char *path, char **argv, char **envp,
         goto out;
     }
     user_mprotect((uint64_t)r, GUEST_PAGE, PROT_NONE);
+    user_mem_name((uint64_t)r + GUEST_PAGE, size, "[stack]");
     img->stack_top = (uint64_t)r + size + GUEST_PAGE;
     build_stack(img, argv, envp, img->entry, img->interp_base);
     ok = true;

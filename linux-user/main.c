@@ -36,8 +36,8 @@ static int usage(FILE *out, const char *prog)
             "-E var=value  EMU_SET_ENV    set a variable in the guest environment\n"
             "-U var        EMU_UNSET_ENV  remove a variable from the guest environment\n"
             "-0 argv0      EMU_ARGV0      argv[0] for the program\n"
-            "-B address    EMU_GUEST_BASE guest base address (x86_64 guests use 0)\n"
-            "-R size       EMU_RESERVED_VA reserve guest virtual address space\n"
+            "-B address    EMU_GUEST_BASE guest base address (only 0)\n"
+            "-R size       EMU_RESERVED_VA i386: guest address space size (16M..4G)\n"
             "-d item[,...] EMU_LOG        log items (-d help for a list)\n"
             "-D logfile    EMU_LOG_FILENAME write logs to logfile (default stderr)\n"
             "-p pagesize   EMU_PAGESIZE   guest page size (only 4096)\n"
@@ -131,8 +131,8 @@ static int apply_option(Options *o, const char *name, const char *arg,
         o->argv0 = arg;
     } else if (!strcmp(name, "B")) {
         uint64_t b;
-        if (!parse_size(arg, &b) || (b && user_cfg.is64)) {
-            fprintf(stderr, "%s: -B: x86_64 guests run with guest base 0\n", prog);
+        if (!parse_size(arg, &b) || b) {
+            fprintf(stderr, "%s: -B: guests run with guest base 0\n", prog);
             return 0;
         }
     } else if (!strcmp(name, "R")) {
@@ -140,6 +140,13 @@ static int apply_option(Options *o, const char *name, const char *arg,
         if (!parse_size(arg, &r)) {
             fprintf(stderr, "%s: invalid size '%s'\n", prog, arg);
             return 0;
+        }
+        if (!user_cfg.is64) {
+            if (r < (16u << 20) || r > (4ull << 30)) {
+                fprintf(stderr, "%s: -R: size must be between 16M and 4G\n", prog);
+                return 0;
+            }
+            user_cfg.reserved_va = MIN(r, GUEST_LOW_TOP) & ~(GUEST_PAGE - 1);
         }
     } else if (!strcmp(name, "d")) {
         o->log_items = arg;
@@ -276,6 +283,10 @@ static void do_syscall(EmuJitCpu *cpu, uint64_t kind)
         cls->get_reg(env, EMU_X86_R8), cls->get_reg(env, EMU_X86_R9),
     };
     (void)kind;
+    if (!user_cfg.is64) {
+        user_syscall_i386(cpu);
+        return;
+    }
     if (user_cfg.strace) {
         emu_log("%d %s(0x%" G_GINT64_MODIFIER "x,0x%" G_GINT64_MODIFIER
                 "x,0x%" G_GINT64_MODIFIER "x,0x%" G_GINT64_MODIFIER "x,0x%"
@@ -432,10 +443,6 @@ int main(int argc, char **argv)
     if (!emu_runtime_init(argv[0], &err) ||
         !(user_cfg.cls = find_cpu_class(user_cfg.is64, &err))) {
         fprintf(stderr, "%s: %s\n", base, err->message);
-        return 1;
-    }
-    if (!user_cfg.is64) {
-        fprintf(stderr, "%s: i386 guests are not supported yet\n", base);
         return 1;
     }
     if (!apply_env_options(&o, base)) {

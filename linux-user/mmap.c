@@ -11,11 +11,16 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 typedef struct Mapping {
     uint64_t start, end;
     int prot;
+    bool shared;
+    uint64_t offset, dev, ino;  /* of the mapped file, offset at start */
+    const char *name;           /* interned; NULL: anonymous */
 } Mapping;
 
 static GMutex mem_lock;
@@ -32,7 +37,9 @@ static void remove_range_locked(uint64_t start, uint64_t end)
             continue;
         }
         if (m->start < start && m->end > end) {
-            Mapping tail = { end, m->end, m->prot };
+            Mapping tail = *m;
+            tail.start = end;
+            tail.offset += end - m->start;
             m->end = start;
             g_array_insert_val(maps, i + 1, tail);
             return;
@@ -41,6 +48,7 @@ static void remove_range_locked(uint64_t start, uint64_t end)
             m->end = start;
             i++;
         } else if (m->end > end) {
+            m->offset += end - m->start;
             m->start = end;
             i++;
         } else {
@@ -49,18 +57,80 @@ static void remove_range_locked(uint64_t start, uint64_t end)
     }
 }
 
+static void insert_locked(const Mapping *m)
+{
+    remove_range_locked(m->start, m->end);
+    guint i = 0;
+    while (i < maps->len && g_array_index(maps, Mapping, i).start < m->start) {
+        i++;
+    }
+    g_array_insert_val(maps, i, *m);
+}
+
+/* A new mapping: anonymous, or of fd at off (for /proc/self/maps). */
+static void mem_map(uint64_t start, uint64_t len, int prot, int flags, int fd,
+                    int64_t off)
+{
+    Mapping m = { start & ~(GUEST_PAGE - 1), GUEST_PAGE_ALIGN(start + len),
+                  prot, (flags & MAP_SHARED) != 0, 0, 0, 0, NULL };
+    struct stat st;
+    if (!(flags & MAP_ANONYMOUS) && fd >= 0 && fstat(fd, &st) == 0) {
+        char link[64];
+        g_snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+        char *target = g_file_read_link(link, NULL);
+        m.name = target ? g_intern_string(target) : NULL;
+        g_free(target);
+        m.offset = (uint64_t)off;
+        m.dev = st.st_dev;
+        m.ino = st.st_ino;
+    }
+    g_mutex_lock(&mem_lock);
+    insert_locked(&m);
+    g_mutex_unlock(&mem_lock);
+}
+
 void user_mem_set(uint64_t start, uint64_t len, int prot)
+{
+    mem_map(start, len, prot, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+}
+
+/* mprotect: the pieces of existing mappings in the range keep their file
+ * and get the new protection. */
+static void mem_protect(uint64_t start, uint64_t len, int prot)
 {
     uint64_t end = GUEST_PAGE_ALIGN(start + len);
     start &= ~(GUEST_PAGE - 1);
+    GArray *pieces = g_array_new(FALSE, FALSE, sizeof(Mapping));
     g_mutex_lock(&mem_lock);
-    remove_range_locked(start, end);
-    guint i = 0;
-    while (i < maps->len && g_array_index(maps, Mapping, i).start < start) {
-        i++;
+    for (guint i = 0; i < maps->len; i++) {
+        Mapping m = g_array_index(maps, Mapping, i);
+        if (m.end <= start || m.start >= end) {
+            continue;
+        }
+        if (m.start < start) {
+            m.offset += start - m.start;
+            m.start = start;
+        }
+        m.end = MIN(m.end, end);
+        m.prot = prot;
+        g_array_append_val(pieces, m);
     }
-    Mapping m = { start, end, prot };
-    g_array_insert_val(maps, i, m);
+    for (guint i = 0; i < pieces->len; i++) {
+        insert_locked(&g_array_index(pieces, Mapping, i));
+    }
+    g_mutex_unlock(&mem_lock);
+    g_array_free(pieces, TRUE);
+}
+
+void user_mem_name(uint64_t start, uint64_t len, const char *name)
+{
+    g_mutex_lock(&mem_lock);
+    for (guint i = 0; i < maps->len; i++) {
+        Mapping *m = &g_array_index(maps, Mapping, i);
+        if (m->start >= start && m->end <= start + len) {
+            m->name = g_intern_string(name);
+        }
+    }
     g_mutex_unlock(&mem_lock);
 }
 
@@ -121,6 +191,23 @@ bool user_smc_fault(uint64_t addr)
     return true;
 }
 
+/* A system call failed with EFAULT: maybe the kernel wrote into a page
+ * we protected for its translated code.  Every such page is made
+ * writable again (its blocks dropped); true when there was one, so the
+ * caller retries. */
+bool user_smc_unprotect_all(void)
+{
+    g_mutex_lock(&mem_lock);
+    GList *pages = g_hash_table_get_keys(code_pages);
+    g_mutex_unlock(&mem_lock);
+    for (GList *l = pages; l; l = l->next) {
+        user_smc_fault(GPOINTER_TO_SIZE(l->data));
+    }
+    bool any = pages != NULL;
+    g_list_free(pages);
+    return any;
+}
+
 /* Call without mem_lock held (the JIT's lock is taken first). */
 static void forget_code(uint64_t start, uint64_t len)
 {
@@ -155,11 +242,91 @@ static bool range_unowned(uint64_t start, uint64_t len)
     return unowned;
 }
 
+/* i386 guests: every guest address must stay below 4 GiB.  With
+ * guest_base 0 the kernel would place mappings anywhere, so free space is
+ * chosen here, top-down from below 4 GiB (as a 32-bit process's layout
+ * under a 64-bit kernel), among the gaps of the guest's own map; a gap
+ * the emulator itself occupies fails with EEXIST and the search moves
+ * below it.  -R size lowers the top. */
+static uint64_t find_gap_below(uint64_t top, uint64_t len)
+{
+    uint64_t cand = top;
+    g_mutex_lock(&mem_lock);
+    for (guint i = maps->len; i-- > 0;) {
+        Mapping *m = &g_array_index(maps, Mapping, i);
+        if (m->start >= cand) {
+            continue;
+        }
+        if (m->end <= cand - len) {
+            break;              /* the gap under cand is big enough */
+        }
+        cand = m->start;
+        if (cand < len) {
+            break;
+        }
+    }
+    g_mutex_unlock(&mem_lock);
+    return cand >= len + GUEST_LOW_MIN ? cand - len : 0;
+}
+
+uint64_t user_low_top(void)
+{
+    return user_cfg.reserved_va ? user_cfg.reserved_va : GUEST_LOW_TOP;
+}
+
+/* i386 guests: the range lies below 4 GiB (or the -R limit). */
+static bool beneath_top(uint64_t addr, uint64_t len)
+{
+    return user_cfg.is64 || (addr + len >= addr && addr + len <= user_low_top());
+}
+
+static int64_t map_noreplace(uint64_t at, uint64_t len, int prot, int flags,
+                             int fd, int64_t off)
+{
+    void *p = mmap(g2h(at), len, prot, flags | MAP_FIXED_NOREPLACE, fd, off);
+    if (p == MAP_FAILED) {
+        return -errno;
+    }
+    if (h2g(p) != at) {         /* kernels before 4.17 treat it as a hint */
+        munmap(p, len);
+        return -EEXIST;
+    }
+    mem_map(at, len, prot, flags, fd, off);
+    return (int64_t)at;
+}
+
+static int64_t mmap_low(uint64_t hint, uint64_t len, int prot, int flags,
+                        int fd, int64_t off)
+{
+    len = GUEST_PAGE_ALIGN(len);
+    uint64_t top = user_low_top();
+    if (hint && hint + len <= top && range_unowned(hint, len)) {
+        int64_t r = map_noreplace(hint, len, prot, flags, fd, off);
+        if (r != -EEXIST) {
+            return r;
+        }
+    }
+    for (;;) {
+        uint64_t at = find_gap_below(top, len);
+        if (!at) {
+            return -ENOMEM;
+        }
+        int64_t r = map_noreplace(at, len, prot, flags, fd, off);
+        if (r != -EEXIST) {
+            return r;
+        }
+        top = at;
+    }
+}
+
 int64_t user_mmap(uint64_t addr, uint64_t len, int prot, int flags, int fd,
                   int64_t off)
 {
     if (len == 0) {
         return -EINVAL;
+    }
+    if (!beneath_top(addr, len) && (flags & MAP_FIXED)) {
+        return -ENOMEM;
     }
     /* Guest and emulator share the address space: a fixed mapping into
      * space the guest does not own must not replace the emulator's. */
@@ -169,11 +336,11 @@ int64_t user_mmap(uint64_t addr, uint64_t len, int prot, int flags, int fd,
         if (p == MAP_FAILED) {
             return errno == EEXIST ? -ENOMEM : -errno;
         }
-        user_mem_set(h2g(p), len, prot);
+        mem_map(h2g(p), len, prot, flags, fd, off);
         return (int64_t)h2g(p);
     }
-    if (!user_cfg.is64 && !(flags & MAP_FIXED) && addr == 0) {
-        flags |= MAP_32BIT;
+    if (!user_cfg.is64 && !(flags & MAP_FIXED)) {
+        return mmap_low(addr, len, prot, flags, fd, off);
     }
     void *p = mmap(addr || (flags & MAP_FIXED) ? g2h(addr) : NULL, len, prot,
                    flags, fd, off);
@@ -184,7 +351,7 @@ int64_t user_mmap(uint64_t addr, uint64_t len, int prot, int flags, int fd,
     if (flags & MAP_FIXED) {
         forget_code(g, len);
     }
-    user_mem_set(g, len, prot);
+    mem_map(g, len, prot, flags, fd, off);
     return (int64_t)g;
 }
 
@@ -204,21 +371,59 @@ int64_t user_mprotect(uint64_t addr, uint64_t len, int prot)
         return -errno;
     }
     forget_code(addr, len);
-    user_mem_set(addr, len, prot);
+    mem_protect(addr, len, prot);
     return 0;
 }
 
 int64_t user_mremap(uint64_t old, uint64_t old_len, uint64_t new_len,
                     int flags, uint64_t new_addr)
 {
-    void *p = mremap(g2h(old), old_len, new_len, flags, g2h(new_addr));
+    void *p = MAP_FAILED;
+    if ((flags & MREMAP_FIXED) && !beneath_top(new_addr, new_len)) {
+        return -ENOMEM;
+    }
+    if (!user_cfg.is64 && (flags & MREMAP_MAYMOVE) && !(flags & MREMAP_FIXED)) {
+        /* grow in place if possible, else move into low space we pick */
+        if (beneath_top(old, new_len)) {
+            p = mremap(g2h(old), old_len, new_len, 0);
+        }
+        if (p == MAP_FAILED) {
+            int64_t at = mmap_low(0, new_len, PROT_NONE,
+                                  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+            if (at < 0) {
+                return at;
+            }
+            p = mremap(g2h(old), old_len, new_len, flags | MREMAP_FIXED,
+                       g2h((uint64_t)at));
+            if (p == MAP_FAILED) {
+                int e = errno;
+                user_munmap((uint64_t)at, new_len);
+                return -e;
+            }
+        }
+    } else {
+        p = mremap(g2h(old), old_len, new_len, flags, g2h(new_addr));
+    }
     if (p == MAP_FAILED) {
         return -errno;
     }
-    int prot = user_mem_prot(old);
+    Mapping moved = { 0, 0, PROT_READ | PROT_WRITE, false, 0, 0, 0, NULL };
+    g_mutex_lock(&mem_lock);
+    for (guint i = 0; i < maps->len; i++) {
+        Mapping *m = &g_array_index(maps, Mapping, i);
+        if (old >= m->start && old < m->end) {
+            moved = *m;
+            moved.offset += old - m->start;
+        }
+    }
+    g_mutex_unlock(&mem_lock);
     forget_code(old, old_len);
     user_mem_clear(old, old_len);
-    user_mem_set(h2g(p), new_len, prot < 0 ? PROT_READ | PROT_WRITE : prot);
+    moved.start = h2g(p);
+    moved.end = moved.start + GUEST_PAGE_ALIGN(new_len);
+    g_mutex_lock(&mem_lock);
+    insert_locked(&moved);
+    g_mutex_unlock(&mem_lock);
     return (int64_t)h2g(p);
 }
 
@@ -234,6 +439,9 @@ int64_t user_brk(uint64_t addr)
     }
     if (addr > brk_mapped) {
         uint64_t len = GUEST_PAGE_ALIGN(addr) - brk_mapped;
+        if (!beneath_top(brk_mapped, len)) {
+            return (int64_t)brk_cur;
+        }
         void *p = mmap(g2h(brk_mapped), len, PROT_READ | PROT_WRITE,
                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
         if (p == MAP_FAILED) {
@@ -248,22 +456,49 @@ int64_t user_brk(uint64_t addr)
     return (int64_t)brk_cur;
 }
 
+static bool mergeable(const Mapping *a, const Mapping *b)
+{
+    bool heap_a = a->start >= brk_start && a->end <= brk_mapped;
+    bool heap_b = b->start >= brk_start && b->end <= brk_mapped;
+    return a->end == b->start && a->prot == b->prot && a->shared == b->shared &&
+           a->name == b->name && a->dev == b->dev && a->ino == b->ino &&
+           heap_a == heap_b && !a->ino;
+}
+
+/* The kernel's format: the name, if any, starts at column 73. */
 char *user_maps_text(void)
 {
     GString *s = g_string_new(NULL);
     g_mutex_lock(&mem_lock);
     for (guint i = 0; i < maps->len; i++) {
-        Mapping *m = &g_array_index(maps, Mapping, i);
-        const char *name = "";
-        if (m->start >= brk_start && m->end <= brk_mapped && brk_mapped > brk_start) {
+        Mapping merged = g_array_index(maps, Mapping, i), *m = &merged;
+        /* adjacent anonymous pieces print as one, like the kernel's
+         * merged areas (brk grows in pieces) */
+        while (i + 1 < maps->len &&
+               mergeable(m, &g_array_index(maps, Mapping, i + 1))) {
+            m->end = g_array_index(maps, Mapping, ++i).end;
+        }
+        const char *name = m->name;
+        if (!name && m->start >= brk_start && m->end <= brk_mapped &&
+            brk_mapped > brk_start) {
             name = "[heap]";
         }
+        gsize line = s->len;
         g_string_append_printf(s, "%08" G_GINT64_MODIFIER "x-%08" G_GINT64_MODIFIER
-                               "x %c%c%cp 00000000 00:00 0 %s\n",
-                               m->start, m->end,
+                               "x %c%c%c%c %08" G_GINT64_MODIFIER "x %02x:%02x %"
+                               G_GUINT64_FORMAT " ", m->start, m->end,
                                (m->prot & PROT_READ) ? 'r' : '-',
                                (m->prot & PROT_WRITE) ? 'w' : '-',
-                               (m->prot & PROT_EXEC) ? 'x' : '-', name);
+                               (m->prot & PROT_EXEC) ? 'x' : '-',
+                               m->shared ? 's' : 'p', m->ino ? m->offset : 0,
+                               major(m->dev), minor(m->dev), m->ino);
+        if (name) {
+            while (s->len - line < 73) {
+                g_string_append_c(s, ' ');
+            }
+            g_string_append(s, name);
+        }
+        g_string_append_c(s, '\n');
     }
     g_mutex_unlock(&mem_lock);
     return g_string_free(s, FALSE);

@@ -23,10 +23,6 @@
 #define SS_ONSTACK_ 1
 #define SS_DISABLE_ 2
 
-typedef struct GuestSigaction {
-    uint64_t handler, flags, restorer, mask;
-} GuestSigaction;
-
 typedef struct PendingSignal {
     bool pending;
     siginfo_t info;
@@ -90,6 +86,9 @@ static void host_fault_handler(int sig, siginfo_t *info, void *ucp)
         return;
     }
     emu_jit_host_fault(addr, is_write);   /* leaves when in guest code */
+    if (user_syscall_fault) {
+        siglongjmp(*user_syscall_fault, 1);
+    }
     die_from_host_fault(sig);
 }
 
@@ -136,9 +135,9 @@ static void install_host_action(int sig, const GuestSigaction *ga)
     sigaction(sig, &sa, NULL);
 }
 
-int64_t user_rt_sigaction(int sig, uint64_t act, uint64_t oact, uint64_t size)
+int64_t user_sigaction(int sig, const GuestSigaction *act, GuestSigaction *oact)
 {
-    if (sig <= 0 || sig >= NSIG_GUEST || size != 8) {
+    if (sig <= 0 || sig >= NSIG_GUEST) {
         return -EINVAL;
     }
     g_mutex_lock(&sig_lock);
@@ -148,14 +147,41 @@ int64_t user_rt_sigaction(int sig, uint64_t act, uint64_t oact, uint64_t size)
             g_mutex_unlock(&sig_lock);
             return -EINVAL;
         }
-        memcpy(&actions[sig], g2h(act), sizeof(GuestSigaction));
+        actions[sig] = *act;
         install_host_action(sig, &actions[sig]);
     }
     g_mutex_unlock(&sig_lock);
     if (oact) {
-        memcpy(g2h(oact), &old, sizeof(old));
+        *oact = old;
     }
     return 0;
+}
+
+int64_t user_rt_sigaction(int sig, uint64_t act, uint64_t oact, uint64_t size)
+{
+    GuestSigaction n, o;
+    if (size != 8) {
+        return -EINVAL;
+    }
+    if (act) {
+        memcpy(&n, g2h(act), sizeof(n));
+    }
+    int64_t r = user_sigaction(sig, act ? &n : NULL, &o);
+    if (r == 0 && oact) {
+        memcpy(g2h(oact), &o, sizeof(o));
+    }
+    return r;
+}
+
+uint64_t user_sigmask_get(void)
+{
+    return tsig.mask;
+}
+
+void user_sigmask_set(uint64_t mask)
+{
+    tsig.mask = mask & ~((1ull << (SIGKILL - 1)) | (1ull << (SIGSTOP - 1)));
+    apply_host_mask();
 }
 
 int64_t user_rt_sigprocmask(int how, uint64_t set, uint64_t oset, uint64_t size)
@@ -188,20 +214,18 @@ static bool on_altstack(uint64_t sp)
            sp <= tsig.alt_sp + tsig.alt_size;
 }
 
-int64_t user_sigaltstack(EmuJitCpu *cpu, uint64_t ss, uint64_t oss)
+int64_t user_sigaltstack_do(EmuJitCpu *cpu, const GuestStack *ss,
+                            GuestStack *oss)
 {
     const EmuCpuClass *cls = emu_jit_cpu_class(cpu);
     uint64_t sp = cls->get_reg(emu_jit_cpu_env(cpu), EMU_X86_RSP);
     if (oss) {
-        struct { uint64_t sp; int32_t flags, pad; uint64_t size; } o = {
-            tsig.alt_sp, (int32_t)(on_altstack(sp) ? SS_ONSTACK_ : tsig.alt_flags),
-            0, tsig.alt_size,
-        };
-        memcpy(g2h(oss), &o, sizeof(o));
+        *oss = (GuestStack){ tsig.alt_sp,
+            (int32_t)(on_altstack(sp) ? SS_ONSTACK_ : tsig.alt_flags), 0,
+            tsig.alt_size };
     }
     if (ss) {
-        struct { uint64_t sp; int32_t flags, pad; uint64_t size; } n;
-        memcpy(&n, g2h(ss), sizeof(n));
+        GuestStack n = *ss;
         if (on_altstack(sp)) {
             return -EPERM;
         }
@@ -218,6 +242,19 @@ int64_t user_sigaltstack(EmuJitCpu *cpu, uint64_t ss, uint64_t oss)
         }
     }
     return 0;
+}
+
+int64_t user_sigaltstack(EmuJitCpu *cpu, uint64_t ss, uint64_t oss)
+{
+    GuestStack n, o;
+    if (ss) {
+        memcpy(&n, g2h(ss), sizeof(n));
+    }
+    int64_t r = user_sigaltstack_do(cpu, ss ? &n : NULL, &o);
+    if (oss) {
+        memcpy(g2h(oss), &o, sizeof(o));
+    }
+    return r;
 }
 
 /* ---- frames ---- */
@@ -249,6 +286,13 @@ static void build_frame(EmuJitCpu *cpu, int sig, const siginfo_t *info,
     bool was_on_alt = on_altstack(sp);
     if ((ga->flags & SA_ONSTACK) && !(tsig.alt_flags & SS_DISABLE_) && !was_on_alt) {
         sp = tsig.alt_sp + tsig.alt_size;
+    }
+    if (!user_cfg.is64) {
+        GuestStack st = { tsig.alt_sp,
+                          (int32_t)(was_on_alt ? SS_ONSTACK_ : tsig.alt_flags), 0,
+                          tsig.alt_size };
+        user_i386_build_frame(cpu, sig, info, ga, sp, tsig.mask, &st);
+        return;
     }
     sp -= 128;                          /* red zone */
     sp = ((sp - FRAME_SIZE) & ~63ull) - 8;  /* (sp + 8) % 16 == 0 at entry */

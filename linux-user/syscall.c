@@ -9,6 +9,7 @@
  */
 #include "config.h"
 #include "user.h"
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/futex.h>
@@ -39,6 +40,17 @@ const char *user_syscall_name(int64_t nr)
     return "unknown";
 }
 
+int64_t user_syscall_number(const char *name)
+{
+    for (size_t i = 0; i < G_N_ELEMENTS(syscall_names); i++) {
+        if (syscall_names[i] && !strcmp(syscall_names[i], name)) {
+            return (int64_t)i;
+        }
+    }
+    return -1;
+}
+
+__thread sigjmp_buf *user_syscall_fault;
 static __thread uint64_t clear_child_tid;
 static int live_threads = 1;
 
@@ -130,21 +142,39 @@ static bool read_shebang(const char *path, char **interp, char **arg)
     return **interp != 0;
 }
 
+/* A guest's NULL-terminated array of string pointers (4-byte pointers
+ * for i386 guests). */
 static char **guest_strv(uint64_t gv)
 {
     GPtrArray *a = g_ptr_array_new();
-    if (gv) {
-        for (uint64_t *p = g2h(gv); *p; p++) {
-            g_ptr_array_add(a, g_strdup(g2h(*p)));
+    unsigned word = user_cfg.is64 ? 8 : 4;
+    for (uint64_t at = gv; gv; at += word) {
+        uint64_t p = 0;
+        memcpy(&p, g2h(at), word);
+        if (!p) {
+            break;
         }
+        g_ptr_array_add(a, g_strdup(g2h(p)));
     }
     g_ptr_array_add(a, NULL);
     return (char **)g_ptr_array_free(a, FALSE);
 }
 
-static int64_t sys_execve(uint64_t gpath, uint64_t gargv, uint64_t genvp)
+static bool elf_is_32bit(const char *path)
 {
-    const char *path = g2h(gpath);
+    unsigned char id[EI_NIDENT] = { 0 };
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        return !user_cfg.is64;
+    }
+    bool ok = read(fd, id, sizeof(id)) == (ssize_t)sizeof(id) &&
+              !memcmp(id, ELFMAG, SELFMAG);
+    close(fd);
+    return ok ? id[EI_CLASS] == ELFCLASS32 : !user_cfg.is64;
+}
+
+static int64_t exec_path(const char *path, uint64_t gargv, uint64_t genvp)
+{
     char *real = is_proc_self(path, "exe") ? g_strdup(user_cfg.exe_path)
                                            : user_path(path);
     if (access(real, X_OK) != 0) {
@@ -154,12 +184,18 @@ static int64_t sys_execve(uint64_t gpath, uint64_t gargv, uint64_t genvp)
     }
     char **argv = guest_strv(gargv), **envp = guest_strv(genvp);
     GPtrArray *args = g_ptr_array_new();
-    g_ptr_array_add(args, user_cfg.emu_path);
+    g_ptr_array_add(args, NULL);        /* argv[0]: the emulator's name */
     for (char **o = user_cfg.emu_args; o && *o; o++) {
         g_ptr_array_add(args, *o);
     }
     char *interp = NULL, *iarg = NULL;
-    if (read_shebang(real, &interp, &iarg)) {
+    bool shebang = read_shebang(real, &interp, &iarg);
+    char *target = shebang ? user_path(interp) : g_strdup(real);
+    /* the emulator picks the guest architecture from its argv[0], and
+     * the program's ELF class picks the emulator, as the kernel would */
+    args->pdata[0] = elf_is_32bit(target) ? "emu-i386" : "emu-x86_64";
+    g_free(target);
+    if (shebang) {
         g_ptr_array_add(args, interp);
         if (iarg) {
             g_ptr_array_add(args, iarg);
@@ -184,7 +220,43 @@ static int64_t sys_execve(uint64_t gpath, uint64_t gargv, uint64_t genvp)
     return -e;
 }
 
+/* execveat: the path relative to dirfd (or dirfd's file itself with
+ * AT_EMPTY_PATH) becomes a path for exec_path. */
+static int64_t sys_execveat(int dirfd, uint64_t gpath, uint64_t gargv,
+                            uint64_t genvp, int flags)
+{
+    const char *path = g2h(gpath);
+    if (path[0] == '/' || (dirfd == AT_FDCWD && path[0])) {
+        return exec_path(path, gargv, genvp);
+    }
+    if (!path[0] && !(flags & AT_EMPTY_PATH)) {
+        return -ENOENT;
+    }
+    char link[64];
+    g_snprintf(link, sizeof(link), dirfd == AT_FDCWD ? "/proc/self/cwd"
+               : "/proc/self/fd/%d", dirfd);
+    char *dir = g_file_read_link(link, NULL);
+    if (!dir) {
+        return -EBADF;
+    }
+    char *full = path[0] ? g_build_filename(dir, path, NULL) : g_strdup(dir);
+    int64_t r = exec_path(full, gargv, genvp);
+    g_free(full);
+    g_free(dir);
+    return r;
+}
+
 /* ---- threads ---- */
+
+/* CLONE_SETTLS: x86_64 passes the %fs base, i386 a struct user_desc. */
+static void set_tls(EmuJitCpu *cpu, uint64_t tls)
+{
+    if (user_cfg.is64) {
+        emu_jit_cpu_class(cpu)->set_reg(emu_jit_cpu_env(cpu), EMU_X86_FS_BASE, tls);
+    } else {
+        user_i386_set_tls(cpu, tls);
+    }
+}
 
 typedef struct CloneStart {
     EmuJitCpu *cpu;
@@ -234,7 +306,7 @@ static int64_t clone_thread(EmuJitCpu *parent, uint64_t flags, uint64_t newsp,
         cls->set_reg(env, EMU_X86_RSP, newsp);
     }
     if (flags & CLONE_SETTLS) {
-        cls->set_reg(env, EMU_X86_FS_BASE, tls);
+        set_tls(cpu, tls);
     }
     CloneStart cs = { .cpu = cpu, .flags = flags, .ptid = ptid, .ctid = ctid };
     g_mutex_init(&cs.lock);
@@ -268,22 +340,55 @@ static int64_t clone_thread(EmuJitCpu *parent, uint64_t flags, uint64_t newsp,
     return cs.tid;
 }
 
+/* vfork runs as fork (the child gets a copy of the memory, not the
+ * parent's), but the parent waits, as it would, until the child execs or
+ * exits: it reads a close-on-exec pipe whose writing end only the child
+ * keeps, up among the high descriptors the guest is unlikely to use. */
+static void vfork_pipe(int fds[2])
+{
+    int p[2];
+    fds[0] = fds[1] = -1;
+    if (pipe2(p, O_CLOEXEC) == 0) {
+        fds[0] = fcntl(p[0], F_DUPFD_CLOEXEC, 900);
+        fds[1] = fcntl(p[1], F_DUPFD_CLOEXEC, 900);
+        close(p[0]);
+        close(p[1]);
+    }
+}
+
+static void vfork_wait(int fds[2])
+{
+    char c;
+    close(fds[1]);
+    while (fds[0] >= 0 && (read(fds[0], &c, 1) > 0 || errno == EINTR)) {
+    }
+    close(fds[0]);
+}
+
 static int64_t clone_process(EmuJitCpu *cpu, uint64_t flags, uint64_t newsp,
                              uint64_t ptid, uint64_t ctid, uint64_t tls)
 {
     const EmuCpuClass *cls = emu_jit_cpu_class(cpu);
     void *env = emu_jit_cpu_env(cpu);
+    int vfork_fds[2] = { -1, -1 };
+    if (flags & CLONE_VFORK) {
+        vfork_pipe(vfork_fds);
+    }
     fflush(NULL);
     pid_t pid = fork();
     if (pid < 0) {
-        return -errno;
+        int e = errno;
+        close(vfork_fds[0]);
+        close(vfork_fds[1]);
+        return -e;
     }
     if (pid == 0) {
+        close(vfork_fds[0]);
         if (newsp) {
             cls->set_reg(env, EMU_X86_RSP, newsp);
         }
         if (flags & CLONE_SETTLS) {
-            cls->set_reg(env, EMU_X86_FS_BASE, tls);
+            set_tls(cpu, tls);
         }
         if (flags & CLONE_CHILD_SETTID) {
             *(int32_t *)g2h(ctid) = getpid();
@@ -297,11 +402,14 @@ static int64_t clone_process(EmuJitCpu *cpu, uint64_t flags, uint64_t newsp,
     if (flags & CLONE_PARENT_SETTID) {
         *(int32_t *)g2h(ptid) = pid;
     }
+    if (flags & CLONE_VFORK) {
+        vfork_wait(vfork_fds);
+    }
     return pid;
 }
 
-static int64_t sys_clone(EmuJitCpu *cpu, uint64_t flags, uint64_t newsp,
-                         uint64_t ptid, uint64_t ctid, uint64_t tls)
+int64_t user_clone(EmuJitCpu *cpu, uint64_t flags, uint64_t newsp,
+                   uint64_t ptid, uint64_t ctid, uint64_t tls)
 {
     if ((flags & CLONE_VM) && !(flags & CLONE_VFORK)) {
         if (!(flags & CLONE_THREAD)) {
@@ -350,11 +458,15 @@ static int64_t passthrough(int64_t nr, uint64_t a1, uint64_t a2, uint64_t a3,
                            uint64_t a4, uint64_t a5, uint64_t a6)
 {
     long r = syscall(nr, a1, a2, a3, a4, a5, a6);
+    if (r == -1 && errno == EFAULT && user_smc_unprotect_all()) {
+        r = syscall(nr, a1, a2, a3, a4, a5, a6);
+    }
     return r == -1 ? -errno : r;
 }
 
-int64_t user_syscall(EmuJitCpu *cpu, int64_t nr, uint64_t a1, uint64_t a2,
-                     uint64_t a3, uint64_t a4, uint64_t a5, uint64_t a6)
+static int64_t syscall_switch(EmuJitCpu *cpu, int64_t nr, uint64_t a1,
+                              uint64_t a2, uint64_t a3, uint64_t a4,
+                              uint64_t a5, uint64_t a6)
 {
     switch (nr) {
     case SYS_brk: return user_brk(a1);
@@ -374,12 +486,12 @@ int64_t user_syscall(EmuJitCpu *cpu, int64_t nr, uint64_t a1, uint64_t a2,
     case SYS_rt_sigprocmask: return user_rt_sigprocmask((int)a1, a2, a3, a4);
     case SYS_sigaltstack: return user_sigaltstack(cpu, a1, a2);
     case SYS_rt_sigreturn: return user_rt_sigreturn(cpu);
-    case SYS_clone: return sys_clone(cpu, a1, a2, a3, a4, a5);
-    case SYS_fork: case SYS_vfork:
-        return clone_process(cpu, SIGCHLD, 0, 0, 0, 0);
+    case SYS_clone: return user_clone(cpu, a1, a2, a3, a4, a5);
+    case SYS_fork: return clone_process(cpu, SIGCHLD, 0, 0, 0, 0);
+    case SYS_vfork: return clone_process(cpu, CLONE_VFORK | SIGCHLD, 0, 0, 0, 0);
     case SYS_clone3: case SYS_rseq: return -ENOSYS;
-    case SYS_execve: return sys_execve(a1, a2, a3);
-    case SYS_execveat: return -ENOSYS;
+    case SYS_execve: return exec_path(g2h(a1), a2, a3);
+    case SYS_execveat: return sys_execveat((int)a1, a2, a3, a4, (int)a5);
     case SYS_open: return sys_openat(AT_FDCWD, a1, (int)a2, (int)a3);
     case SYS_openat: return sys_openat((int)a1, a2, (int)a3, (int)a4);
     case SYS_readlink: return sys_readlinkat(AT_FDCWD, a1, a2, a3);
@@ -390,4 +502,18 @@ int64_t user_syscall(EmuJitCpu *cpu, int64_t nr, uint64_t a1, uint64_t a2,
     default:
         return passthrough(nr, a1, a2, a3, a4, a5, a6);
     }
+}
+
+int64_t user_syscall(EmuJitCpu *cpu, int64_t nr, uint64_t a1, uint64_t a2,
+                     uint64_t a3, uint64_t a4, uint64_t a5, uint64_t a6)
+{
+    sigjmp_buf fault, *outer = user_syscall_fault;
+    if (sigsetjmp(fault, 0)) {
+        user_syscall_fault = outer;
+        return -EFAULT;
+    }
+    user_syscall_fault = &fault;
+    int64_t r = syscall_switch(cpu, nr, a1, a2, a3, a4, a5, a6);
+    user_syscall_fault = outer;
+    return r;
 }

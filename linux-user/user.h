@@ -17,6 +17,10 @@
 
 #define GUEST_PAGE 4096ull
 #define GUEST_PAGE_ALIGN(x) (((x) + GUEST_PAGE - 1) & ~(GUEST_PAGE - 1))
+/* i386 guests: mappings the emulator places go below GUEST_LOW_TOP and
+ * above GUEST_LOW_MIN (the first 64 KiB stay unmapped, like mmap_min_addr) */
+#define GUEST_LOW_TOP 0xffffe000ull
+#define GUEST_LOW_MIN 0x10000ull
 
 typedef struct UserImage {
     uint64_t entry;             /* of the program itself */
@@ -39,6 +43,7 @@ typedef struct UserConfig {
     char *emu_path;             /* this emulator, for execve */
     char **emu_args;            /* options to pass to children on execve */
     bool strace;
+    uint64_t reserved_va;       /* -R: i386 guest address space size */
 } UserConfig;
 
 extern UserConfig user_cfg;
@@ -56,6 +61,7 @@ char *user_path(const char *guest_path);    /* -L prefix applied */
 void user_mem_init(void);
 void user_mem_set(uint64_t start, uint64_t len, int prot);
 void user_mem_clear(uint64_t start, uint64_t len);
+void user_mem_name(uint64_t start, uint64_t len, const char *name);
 int user_mem_prot(uint64_t addr);           /* -1: unmapped */
 int64_t user_mmap(uint64_t addr, uint64_t len, int prot, int flags, int fd,
                   int64_t off);
@@ -66,6 +72,8 @@ int64_t user_mremap(uint64_t old, uint64_t old_len, uint64_t new_len,
 int64_t user_brk(uint64_t addr);
 void user_brk_init(uint64_t start);
 bool user_smc_fault(uint64_t addr);
+bool user_smc_unprotect_all(void);
+uint64_t user_low_top(void);
 char *user_maps_text(void);
 
 /* syscall.c */
@@ -73,7 +81,19 @@ int64_t user_syscall(EmuJitCpu *cpu, int64_t nr, uint64_t a1, uint64_t a2,
                      uint64_t a3, uint64_t a4, uint64_t a5, uint64_t a6);
 const char *user_syscall_name(int64_t nr);
 
-/* signal.c */
+/* signal.c: guest sigaction and sigaltstack in host-side form */
+typedef struct GuestSigaction {
+    uint64_t handler, flags, restorer, mask;
+} GuestSigaction;
+typedef struct GuestStack {
+    uint64_t sp;
+    int32_t flags, pad;
+    uint64_t size;
+} GuestStack;
+int64_t user_sigaction(int sig, const GuestSigaction *act, GuestSigaction *oact);
+int64_t user_sigaltstack_do(EmuJitCpu *cpu, const GuestStack *ss, GuestStack *oss);
+uint64_t user_sigmask_get(void);
+void user_sigmask_set(uint64_t mask);
 void user_signal_init(void);
 void user_signal_deliver(EmuJitCpu *cpu);
 int64_t user_rt_sigaction(int sig, uint64_t act, uint64_t oact, uint64_t size);
@@ -83,6 +103,28 @@ int64_t user_rt_sigreturn(EmuJitCpu *cpu);
 void user_queue_signal(int sig, int code, uint64_t addr);
 bool user_signal_pending(void);
 void user_force_signal(EmuJitCpu *cpu, int sig, int code, uint64_t addr);
+
+/* While the emulator handles a system call it may read and write guest
+ * memory itself: a fault on a bad guest pointer then jumps here, and the
+ * call returns EFAULT, as the kernel's would. */
+#include <setjmp.h>
+extern __thread sigjmp_buf *user_syscall_fault;
+
+/* syscall.c, shared with the i386 layer */
+int64_t user_syscall_number(const char *name);     /* x86_64, -1: none */
+int64_t user_clone(EmuJitCpu *cpu, uint64_t flags, uint64_t newsp,
+                   uint64_t ptid, uint64_t ctid, uint64_t tls);
+
+/* syscall-i386.c: int $0x80 from an i386 guest */
+void user_syscall_i386(EmuJitCpu *cpu);
+void user_i386_set_tls(EmuJitCpu *cpu, uint64_t user_desc);
+
+/* signal-i386.c: i386 signal frames */
+void user_i386_build_frame(EmuJitCpu *cpu, int sig, const siginfo_t *info,
+                           const GuestSigaction *ga, uint64_t sp, uint64_t mask,
+                           const GuestStack *st);
+int64_t user_i386_sigreturn(EmuJitCpu *cpu, bool rt);
+void user_i386_siginfo(void *dst, const siginfo_t *info);
 
 /* main.c */
 int user_cpu_loop(EmuJitCpu *cpu);

@@ -94,6 +94,10 @@ enum {
     EMU_X86_FS_BASE = 40, EMU_X86_GS_BASE = 41,
     /* mode flags: 64 (long mode), 32, 16; set for user-mode start. */
     EMU_X86_MODE = 100,
+    /* base of GDT entry n (0..15): EMU_X86_DESC_BASE + n; loading a
+     * selector into a data segment register outside 64-bit mode takes
+     * its base from here (user-mode TLS). */
+    EMU_X86_DESC_BASE = 120,
 };
 
 #ifdef __cplusplus

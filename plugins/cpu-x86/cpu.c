@@ -174,7 +174,11 @@ static uint64_t get_reg(const void *env, int reg)
     case EMU_X86_FS: return e->seg_sel[SEG_FS];
     case EMU_X86_GS: return e->seg_sel[SEG_GS];
     case EMU_X86_MODE: return e->mode;
-    default: return 0;
+    default:
+        if (reg >= EMU_X86_DESC_BASE && reg < EMU_X86_DESC_BASE + 16) {
+            return e->desc_base[reg - EMU_X86_DESC_BASE];
+        }
+        return 0;
     }
 }
 
@@ -199,7 +203,11 @@ static void set_reg(void *env, int reg, uint64_t v)
     case EMU_X86_FS: e->seg_sel[SEG_FS] = (uint16_t)v; break;
     case EMU_X86_GS: e->seg_sel[SEG_GS] = (uint16_t)v; break;
     case EMU_X86_MODE: e->mode = (uint32_t)v; break;
-    default: break;
+    default:
+        if (reg >= EMU_X86_DESC_BASE && reg < EMU_X86_DESC_BASE + 16) {
+            e->desc_base[reg - EMU_X86_DESC_BASE] = v;
+        }
+        break;
     }
 }
 

@@ -60,6 +60,19 @@ EMU_JIT_HELPER(x86_helper_syscall)
     emu_jit_raise(EMU_EXCP_SYSCALL, a, false);
 }
 
+/* a = segment, b = selector: the base comes from the GDT slot (LDT
+ * selectors and slots past the table get base 0). */
+EMU_JIT_HELPER(x86_helper_load_seg)
+{
+    X86CpuState *e = env;
+    uint16_t sel = (uint16_t)b;
+    unsigned idx = sel >> 3;
+    e->seg_sel[a] = sel;
+    e->seg_base[a] = !(sel & 4) && idx < G_N_ELEMENTS(e->desc_base) ?
+                     e->desc_base[idx] : 0;
+    return 0;
+}
+
 /* a = value, b = count, c = op << 2 | size.
  * op: 0 rol, 1 ror, 2 rcl, 3 rcr, 4 shl, 5 shr, 6 sal, 7 sar */
 EMU_JIT_HELPER(x86_helper_shift)

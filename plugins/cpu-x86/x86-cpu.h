@@ -72,6 +72,7 @@ typedef struct X86CpuState {
     uint64_t eflags_rest;       /* non-arithmetic bits except DF */
     uint64_t seg_base[6];
     uint16_t seg_sel[6];
+    uint64_t desc_base[16];     /* GDT entry bases (user mode: TLS slots) */
     uint32_t mxcsr;
     X86Xmm xmm[16] __attribute__((aligned(16)));
     X86Xmm xmm_tmp;             /* memory source operand of a SIMD op */
@@ -124,6 +125,7 @@ EMU_JIT_HELPER(x86_helper_string);
 EMU_JIT_HELPER(x86_helper_cmpxchg16b);
 EMU_JIT_HELPER(x86_helper_bmi);
 EMU_JIT_HELPER(x86_helper_fpu_env);
+EMU_JIT_HELPER(x86_helper_load_seg);
 
 /* x87.c */
 EMU_JIT_HELPER(x86_helper_x87);

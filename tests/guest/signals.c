@@ -22,18 +22,35 @@ static char altstack[65536];
 
 extern char segv_insn[], fpe_insn[], ill_insn[];
 
+/* Built for x86_64 and (gcc -m32) i386: the faulting mov and div are
+ * 3 bytes long with a REX prefix, 2 without; ud2 is 2. */
+#ifdef __x86_64__
+#define REG_PC REG_RIP
+#define INSN_LEN 3
+#define SEGV_ASM "mov %1, %%rax\n.globl segv_insn\nsegv_insn: mov (%%rax), %%rbx\n"
+#define FPE_ASM "xor %%ecx, %%ecx\n.globl fpe_insn\nfpe_insn: div %%rcx\n"
+#define AX "rax"
+#define CX "rcx"
+#else
+#define REG_PC REG_EIP
+#define INSN_LEN 2
+#define SEGV_ASM "mov %1, %%eax\n.globl segv_insn\nsegv_insn: mov (%%eax), %%ebx\n"
+#define FPE_ASM "xor %%ecx, %%ecx\n.globl fpe_insn\nfpe_insn: div %%ecx\n"
+#define AX "eax"
+#define CX "ecx"
+#endif
+
 static void on_fault(int sig, siginfo_t *si, void *ucp)
 {
     ucontext_t *uc = ucp;
     got = sig;
     fault_addr = (uintptr_t)si->si_addr;
-    fault_rip = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
+    fault_rip = (uintptr_t)uc->uc_mcontext.gregs[REG_PC];
     stack_t ss;
     sigaltstack(NULL, &ss);
     on_alt = (ss.ss_flags & SS_ONSTACK) != 0;
-    /* skip the faulting instruction: mov (%rax),%rbx and div %rcx are
-     * 3 bytes long, ud2 is 2 */
-    uc->uc_mcontext.gregs[REG_RIP] += sig == SIGILL ? 2 : 3;
+    /* skip the faulting instruction */
+    uc->uc_mcontext.gregs[REG_PC] += sig == SIGILL ? 2 : INSN_LEN;
 }
 
 static void on_alarm(int sig)
@@ -54,21 +71,17 @@ int main(void)
     sigaltstack(&ss, NULL);
 
     void *bad = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    uint64_t rbx = 7;
-    asm volatile("mov %1, %%rax\n"
-                 ".globl segv_insn\nsegv_insn: mov (%%rax), %%rbx\n"
-                 : "+b"(rbx) : "r"(bad) : "rax", "memory");
+    uintptr_t rbx = 7;
+    asm volatile(SEGV_ASM : "+b"(rbx) : "r"(bad) : AX, "memory");
     printf("SIGSEGV %d at insn %d addr %d altstack %d rbx %ld\n", got == SIGSEGV,
            fault_rip == (uintptr_t)segv_insn, fault_addr == (uintptr_t)bad,
            on_alt, (long)rbx);
 
     got = 0;
-    uint64_t rax = 100, rdx = 0;
+    uintptr_t rax = 100, rdx = 0;
     double keep = 1.5;
-    asm volatile("xor %%ecx, %%ecx\n"
-                 ".globl fpe_insn\nfpe_insn: div %%rcx\n"
-                 "addsd %2, %2\n"
-                 : "+a"(rax), "+d"(rdx), "+x"(keep) : : "rcx");
+    asm volatile(FPE_ASM "addsd %2, %2\n"
+                 : "+a"(rax), "+d"(rdx), "+x"(keep) : : CX);
     printf("SIGFPE %d at insn %d rax %ld xmm %g\n", got == SIGFPE,
            fault_rip == (uintptr_t)fpe_insn, (long)rax, keep);
 

@@ -3,7 +3,8 @@
  * executed and checks that the new ones run.  Covers code in an RWX
  * mapping written through a data pointer, code rewritten in a loop, a
  * page made writable with mprotect, and writes to the block currently
- * executing (the next call must see them).  Prints "smc ok" and exits 0
+ * executing (the next call must see them), and read(2) by the kernel into
+ * executed code.  Prints "smc ok" and exits 0
  * on success; any stale translation shows up as a wrong value.
  */
 #include <stdint.h>
@@ -106,9 +107,33 @@ static void test_self_patch(void)
     munmap(code, 4096);
 }
 
+/* The kernel writes new code over executed code: read(2) into the page
+ * must succeed (not EFAULT) and the new code run. */
+static void test_read_into_code(void)
+{
+    uint8_t *code = mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC,
+                         MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    uint8_t next[6];
+    int fds[2];
+    if (code == MAP_FAILED || pipe(fds) != 0) {
+        check("read setup", 0, 1);
+        return;
+    }
+    emit_return(code, 11);
+    check("before read", ((fn_t)code)(), 11);
+    emit_return(next, 12);
+    check("pipe write", (uint64_t)write(fds[1], next, sizeof(next)), sizeof(next));
+    check("read into code", (uint64_t)read(fds[0], code, sizeof(next)), sizeof(next));
+    check("after read", ((fn_t)code)(), 12);
+    close(fds[0]);
+    close(fds[1]);
+    munmap(code, 4096);
+}
+
 int main(void)
 {
     test_rwx();
+    test_read_into_code();
     test_mprotect();
     test_self_patch();
     if (failures) {

@@ -24,6 +24,37 @@ same_as_native "8 threads (dynamic)" "$G/threads-dyn"
 same_as_native "signals" "$G/signals"
 same_as_native "ls -l /usr" /bin/ls -l /usr /bin/ls
 same_as_native "exit status" /bin/sh -c 'exit 3'
+
+# vfork: the parent waits until the child exits or execs
+cat > "$TMP/vfork.c" <<'EOF'
+#include <stdio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+int main(void)
+{
+    int st;
+    pid_t pid = vfork();
+    if (pid == 0) {
+        usleep(200000);
+        write(1, "child first\n", 12);
+        _exit(3);
+    }
+    write(1, "parent after\n", 13);
+    waitpid(pid, &st, 0);
+    if ((pid = vfork()) == 0) {
+        execl("/bin/echo", "echo", "exec'd child", (char *)0);
+        _exit(127);
+    }
+    waitpid(pid, &st, 0);
+    write(1, "parent after exec\n", 18);
+    return WEXITSTATUS(st);
+}
+EOF
+if ${CC:-cc} -o "$TMP/vfork" "$TMP/vfork.c"; then
+    same_as_native "vfork" "$TMP/vfork"
+else
+    fail "cannot build the vfork program"
+fi
 if [ -x /usr/bin/python3 ]; then
     same_as_native "python3" /usr/bin/python3 -c \
         'import sys, hashlib, json; print(sum(range(1000)), hashlib.sha256(b"emu").hexdigest(), json.dumps({"a": [1, 2.5]}), sys.argv)'
@@ -32,6 +63,21 @@ fi
 run "$EMU_USER" -L / /bin/ls /
 expect_ok "-L / with a dynamic program"
 expect_out "-L / lists /" "usr"
+
+# /proc/self/maps: the mapped files (permissions, offset, device, inode,
+# path), [heap] and [stack] as the kernel shows them natively; the layout
+# differs, so the lines are compared as a set
+maps_view() {
+    awk '$6 ~ /^\// || $6 == "[heap]" || $6 == "[stack]" {print $2, $3, $4, $5, $6}' | sort
+}
+for cat in "/bin/busybox cat" /bin/cat; do
+    $cat /proc/self/maps | maps_view > "$TMP/maps.native"
+    "$EMU_USER" $cat /proc/self/maps | maps_view > "$TMP/maps.emu"
+    if [ -s "$TMP/maps.emu" ] && cmp -s "$TMP/maps.native" "$TMP/maps.emu"; then pass; else
+        fail "/proc/self/maps of $cat differs from native:"
+        diff "$TMP/maps.native" "$TMP/maps.emu" | head -10
+    fi
+done
 
 run "$EMU_USER" /bin/busybox readlink /proc/self/exe
 expect_ok "readlink /proc/self/exe"
