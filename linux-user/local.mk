@@ -7,7 +7,8 @@ emu_x86_64_SOURCES = \
 	linux-user/elfload.c \
 	linux-user/mmap.c \
 	linux-user/signal.c \
-	linux-user/syscall.c
+	linux-user/syscall.c \
+	linux-user/gdbstub.c
 nodist_emu_x86_64_SOURCES = linux-user/syscall-names-x86_64.h
 emu_x86_64_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_builddir)/linux-user
 emu_x86_64_LDADD = $(top_builddir)/libemu.la $(GLIB_LIBS) -lpthread

@@ -310,6 +310,7 @@ static bool default_ignored(int sig)
 
 static void die_by_signal(int sig)
 {
+    user_gdb_killed(sig);
     fflush(NULL);
     struct sigaction sa;
     memset(&sa, 0, sizeof(sa));

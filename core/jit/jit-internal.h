@@ -48,6 +48,9 @@ struct EmuJitCpu {
     volatile sig_atomic_t exit_request;
     int excp;
     uint64_t excp_aux;
+    volatile int single_step;   /* debugger: one instruction per exec */
+    EmuJitCtx *step_ctx;        /* the block of that one instruction */
+    uint32_t *step_labels;
     EmuJitTb *jmp_cache[4096];
 };
 
