@@ -1,0 +1,145 @@
+#!/bin/sh
+# emu-x86_64 -g PORT against Debian's gdb: the same gdb session on
+# tests/guest/gdb-target run natively (the oracle) and under the emulator
+# must show the same breakpoint hits, values, backtraces, steps, memory,
+# the program's output after gdb changed variables, and its exit code;
+# threads and a SIGSEGV show up as they do natively.
+. "$top_srcdir/tests/functional/lib.sh"
+EMU_USER="$top_builddir/emu-x86_64"
+PROG="$top_builddir/tests/guest/gdb-target"
+command -v gdb >/dev/null || { echo "gdb is not installed"; exit 77; }
+
+free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("", 0)); print(s.getsockname()[1])'
+}
+
+# wait_listen PORT: until some socket listens on PORT (5 s at most)
+wait_listen() {
+    hex=$(printf '%04X' "$1")
+    for _ in $(seq 100); do
+        if awk -v p=":$hex" '$4 == "0A" && substr($2, length($2) - 4) == p \
+               { found = 1 } END { exit !found }' /proc/net/tcp /proc/net/tcp6 \
+               2>/dev/null; then
+            return 0
+        fi
+        sleep 0.05
+    done
+    return 1
+}
+
+# What both runs must agree on: gdb's reports, not addresses of the stack
+# or how the program was started.
+essentials() {
+    sed -n -e 's/(process [0-9]*)/(PROC)/' -e 's/(Remote target)/(PROC)/' \
+        -e 's/=0x7f[0-9a-f]*/=STACK/g' -e '/^eflags /p' \
+        -e '/^Breakpoint [0-9]*,/p' -e '/^Thread [0-9]* .* hit Breakpoint/p' \
+        -e '/^#[0-9]/p' -e '/^\$[0-9]* = /p' -e '/^[0-9][0-9]*	/p' \
+        -e '/^rip /p' -e '/^Value returned/p' -e '/^Run till exit/p' \
+        -e '/^0x[0-9a-f]* <counter>/p' -e '/^Program received signal/p' \
+        -e '/^Program terminated/p' -e '/exited with code/p' \
+        -e '/^0x[0-9a-f]* in [a-z_]* (/p'
+}
+
+# session NAME ARGS -- GDB-COMMANDS...: runs the session both ways; leaves
+# gdb's output in $TMP/NAME.native and $TMP/NAME.emu, and the emulated
+# program's own output and status in $TMP/NAME.prog, $TMP/NAME.rc.
+session() {
+    name=$1; shift
+    args=
+    while [ "$1" != -- ]; do args="$args $1"; shift; done
+    shift
+    port=$(free_port)
+    # shellcheck disable=SC2086
+    if [ "$name" = threads ]; then      # the environment variable instead
+        EMU_GDB=$port timeout 60 "$EMU_USER" "$PROG" $args \
+            >"$TMP/$name.prog" 2>"$TMP/$name.err" </dev/null &
+    else
+        timeout 60 "$EMU_USER" -g "$port" "$PROG" $args \
+            >"$TMP/$name.prog" 2>"$TMP/$name.err" </dev/null &
+    fi
+    emu_pid=$!
+    if ! wait_listen "$port"; then
+        fail "$name: emu-x86_64 -g $port does not listen"
+    fi
+    timeout 60 gdb -nx -batch -ex 'set confirm off' \
+        -ex "target remote :$port" "$@" "$PROG" >"$TMP/$name.emu" 2>&1 </dev/null
+    wait "$emu_pid"
+    echo $? >"$TMP/$name.rc"
+    # shellcheck disable=SC2086
+    timeout 60 gdb -nx -batch -ex 'set confirm off' \
+        -ex "set args $args" -ex 'starti' "$@" "$PROG" \
+        >"$TMP/$name.native" 2>&1 </dev/null
+}
+
+# compare NAME: the essentials of both sessions agree
+compare() {
+    essentials <"$TMP/$1.native" >"$TMP/$1.native.ess"
+    essentials <"$TMP/$1.emu" >"$TMP/$1.emu.ess"
+    if [ ! -s "$TMP/$1.native.ess" ]; then
+        fail "$1: native gdb session shows nothing: $(cat "$TMP/$1.native")"
+    elif ! diff "$TMP/$1.native.ess" "$TMP/$1.emu.ess" >"$TMP/$1.diff"; then
+        fail "$1: gdb under emu differs from native:
+$(cat "$TMP/$1.diff")
+--- full emu session:
+$(cat "$TMP/$1.emu")"
+    else
+        pass
+    fi
+}
+
+# 1. breakpoints, registers, variables, next/step/finish, memory, writes
+session basic -- \
+    -ex 'break compute' -ex continue -ex 'info registers rip' \
+    -ex 'print n' -ex 'print counter' -ex 'set var n = 4' \
+    -ex 'set var counter = 7' -ex next -ex next -ex step -ex bt \
+    -ex 'print x' -ex 'x/4xw &counter' -ex finish -ex 'break square' \
+    -ex continue -ex 'print x' \
+    -ex 'info registers eflags' -ex delete -ex continue
+compare basic
+# the program saw gdb's writes: n = 4 gives 0+1+4+9, counter = 7
+if grep -q '^result r=14 x=2 counter=7$' "$TMP/basic.prog" &&
+   grep -q '^result r=14 x=2 counter=7$' "$TMP/basic.native"; then pass; else
+    fail "basic: program output: $(cat "$TMP/basic.prog")"; fi
+if [ "$(cat "$TMP/basic.rc")" = 3 ] &&
+   grep -q 'exited with code 03' "$TMP/basic.emu"; then pass; else
+    fail "basic: exit status $(cat "$TMP/basic.rc"), gdb: $(tail -3 "$TMP/basic.emu")"; fi
+
+# 2. threads: both workers stop in worker_stop; info threads lists three
+session threads threads -- \
+    -ex 'break worker_stop' -ex continue -ex 'info threads' -ex 'bt 1' \
+    -ex continue -ex 'bt 1' -ex 'delete' -ex continue
+for f in emu native; do
+    n=$(grep -cE '^[ *] +[0-9]+ +Thread ' "$TMP/threads.$f")
+    if [ "$n" -ge 3 ]; then pass; else
+        fail "threads ($f): info threads shows $n threads:
+$(cat "$TMP/threads.$f")"; fi
+    hits=$(grep -c 'hit Breakpoint 1, worker_stop (id=[12])' "$TMP/threads.$f")
+    if [ "$hits" -eq 2 ]; then pass; else
+        fail "threads ($f): worker_stop hit $hits times:
+$(cat "$TMP/threads.$f")"; fi
+done
+if grep -q 'threads done bump=3' "$TMP/threads.prog" &&
+   grep -q 'exited with code 00\|exited normally' "$TMP/threads.emu"; then
+    pass; else fail "threads: program: $(cat "$TMP/threads.prog")"; fi
+
+# 3. a guest SIGSEGV stops gdb at the faulting line
+session segv segv -- -ex continue -ex bt
+compare segv
+if grep -q 'Program received signal SIGSEGV' "$TMP/segv.emu" &&
+   grep -q 'SEGV here' "$TMP/segv.emu"; then pass; else
+    fail "segv: $(cat "$TMP/segv.emu")"; fi
+
+# 4. bad -g arguments and a busy port: one error line, exit 1
+run "$EMU_USER" -g nonsense "$PROG"
+expect_error "-g nonsense" "-g: 'nonsense' is not a TCP port"
+run "$EMU_USER" -g 70000 "$PROG"
+expect_error "-g 70000" "is not a TCP port"
+port=$(free_port)
+timeout 30 "$EMU_USER" -g "$port" "$PROG" >/dev/null 2>&1 </dev/null &
+holder=$!
+wait_listen "$port" || fail "busy: first emu-x86_64 does not listen"
+run "$EMU_USER" -g "$port" "$PROG"
+expect_error "busy port" "cannot listen on port $port"
+kill "$holder"
+wait "$holder" 2>/dev/null
+finish

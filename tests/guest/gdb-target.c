@@ -1,0 +1,85 @@
+/*
+ * A program for tests/functional/user/gdb.sh to debug, natively and under
+ * emu-x86_64 -g: gdb's view of both must agree.  Built with -O0 -g so
+ * every variable lives in memory and every line has code.
+ *   gdb-target          sums squares; the result shows what gdb changed
+ *   gdb-target threads  two threads meet in worker() while main waits
+ *   gdb-target segv     writes through a null pointer (line "SEGV here")
+ */
+/* make's CFLAGS (-O2) come after the target's -O0: insist */
+#ifdef __clang__
+#pragma clang optimize off
+#else
+#pragma GCC optimize("O0")
+#endif
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+int counter = 3;
+int bump;
+
+static int square(int x)
+{
+    int y = x * x;
+    return y;
+}
+
+int compute(int n)
+{
+    int total = 0;
+    for (int i = 0; i < n; i++) {
+        total += square(i);
+    }
+    return total;
+}
+
+static pthread_barrier_t meet;
+
+void worker_stop(int id)
+{
+    __atomic_add_fetch(&bump, id, __ATOMIC_SEQ_CST);
+}
+
+static void *worker(void *arg)
+{
+    int id = (int)(long)arg;
+    pthread_barrier_wait(&meet);    /* both workers exist from here on */
+    worker_stop(id);
+    return NULL;
+}
+
+static int run_threads(void)
+{
+    pthread_t th[2];
+    pthread_barrier_init(&meet, NULL, 2);
+    for (long i = 0; i < 2; i++) {
+        pthread_create(&th[i], NULL, worker, (void *)(i + 1));
+    }
+    for (int i = 0; i < 2; i++) {
+        pthread_join(th[i], NULL);
+    }
+    printf("threads done bump=%d\n", bump);
+    return 0;
+}
+
+static int crash(int *p)
+{
+    *p = 42;    /* SEGV here */
+    return *p;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 1 && !strcmp(argv[1], "threads")) {
+        return run_threads();
+    }
+    if (argc > 1 && !strcmp(argv[1], "segv")) {
+        return crash(NULL);
+    }
+    int x = 2;
+    int r = compute(counter);
+    printf("result r=%d x=%d counter=%d\n", r, x, counter);
+    fflush(stdout);
+    return x + 1;
+}
