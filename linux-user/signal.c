@@ -376,7 +376,9 @@ void user_signal_deliver(EmuJitCpu *cpu)
         }
         siginfo_t info = pending[s].info;
         __atomic_store_n(&pending[s].pending, false, __ATOMIC_SEQ_CST);
-        deliver(cpu, s, &info);
+        if (user_gdb_signal(cpu, s)) {  /* a debugger may drop it */
+            deliver(cpu, s, &info);
+        }
         return;                 /* one per return to the loop */
     }
 }

@@ -5,6 +5,8 @@
  *   gdb-target          sums squares; the result shows what gdb changed
  *   gdb-target threads  two threads meet in worker() while main waits
  *   gdb-target segv     writes through a null pointer (line "SEGV here")
+ *   gdb-target usr1     raises SIGUSR1 and catches it
+ *   gdb-target spin     loops until gdb sets spin_stop
  */
 /* make's CFLAGS (-O2) come after the target's -O0: insist */
 #ifdef __clang__
@@ -13,6 +15,7 @@
 #pragma GCC optimize("O0")
 #endif
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -69,8 +72,43 @@ static int crash(int *p)
     return *p;
 }
 
+static volatile sig_atomic_t got_usr1;
+
+static void on_usr1(int sig)
+{
+    got_usr1 = sig;
+}
+
+static int catch_usr1(void)
+{
+    signal(SIGUSR1, on_usr1);
+    raise(SIGUSR1);
+    printf("handler saw %d\n", (int)got_usr1);
+    return 0;
+}
+
+volatile int spin_stop;
+volatile unsigned long spins;
+
+static int spin(void)
+{
+    printf("spinning\n");
+    fflush(stdout);
+    while (!spin_stop) {
+        spins++;
+    }
+    printf("spin stopped\n");
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc > 1 && !strcmp(argv[1], "usr1")) {
+        return catch_usr1();
+    }
+    if (argc > 1 && !strcmp(argv[1], "spin")) {
+        return spin();
+    }
     if (argc > 1 && !strcmp(argv[1], "threads")) {
         return run_threads();
     }

@@ -40,6 +40,23 @@ essentials() {
         -e '/^0x[0-9a-f]* in [a-z_]* (/p'
 }
 
+# run_gdb OUT WATCH GDB-ARGS...: gdb in batch mode.  With $interrupt set,
+# gdb gets a SIGINT (the user's Ctrl-C) once the file WATCH shows the
+# program printed $interrupt.
+run_gdb() {
+    out=$1 watch=$2; shift 2
+    timeout 60 gdb -nx -batch -ex 'set confirm off' "$@" >"$out" 2>&1 </dev/null &
+    gdb_pid=$!
+    if [ -n "${interrupt:-}" ]; then
+        for _ in $(seq 200); do
+            grep -qs "$interrupt" "$watch" && break
+            sleep 0.05
+        done
+        kill -INT "$gdb_pid"
+    fi
+    wait "$gdb_pid"
+}
+
 # session NAME ARGS -- GDB-COMMANDS...: runs the session both ways; leaves
 # gdb's output in $TMP/NAME.native and $TMP/NAME.emu, and the emulated
 # program's own output and status in $TMP/NAME.prog, $TMP/NAME.rc.
@@ -51,24 +68,21 @@ session() {
     port=$(free_port)
     # shellcheck disable=SC2086
     if [ "$name" = threads ]; then      # the environment variable instead
-        EMU_GDB=$port timeout 60 "$EMU_USER" "$PROG" $args \
+        EMU_GDB=$port timeout 30 "$EMU_USER" "$PROG" $args \
             >"$TMP/$name.prog" 2>"$TMP/$name.err" </dev/null &
     else
-        timeout 60 "$EMU_USER" -g "$port" "$PROG" $args \
+        timeout 30 "$EMU_USER" -g "$port" "$PROG" $args \
             >"$TMP/$name.prog" 2>"$TMP/$name.err" </dev/null &
     fi
     emu_pid=$!
     if ! wait_listen "$port"; then
         fail "$name: emu-x86_64 -g $port does not listen"
     fi
-    timeout 60 gdb -nx -batch -ex 'set confirm off' \
-        -ex "target remote :$port" "$@" "$PROG" >"$TMP/$name.emu" 2>&1 </dev/null
+    run_gdb "$TMP/$name.emu" "$TMP/$name.prog" -ex "target remote :$port" "$@" "$PROG"
     wait "$emu_pid"
     echo $? >"$TMP/$name.rc"
     # shellcheck disable=SC2086
-    timeout 60 gdb -nx -batch -ex 'set confirm off' \
-        -ex "set args $args" -ex 'starti' "$@" "$PROG" \
-        >"$TMP/$name.native" 2>&1 </dev/null
+    run_gdb "$TMP/$name.native" "$TMP/$name.native" -ex "set args $args" -ex starti "$@" "$PROG"
 }
 
 # compare NAME: the essentials of both sessions agree
@@ -129,7 +143,25 @@ if grep -q 'Program received signal SIGSEGV' "$TMP/segv.emu" &&
    grep -q 'SEGV here' "$TMP/segv.emu"; then pass; else
     fail "segv: $(cat "$TMP/segv.emu")"; fi
 
-# 4. bad -g arguments and a busy port: one error line, exit 1
+# 4. a signal the guest raises stops gdb and still reaches its handler
+session usr1 usr1 -- -ex continue -ex 'bt 2' -ex continue
+compare usr1
+if grep -q 'handler saw 10' "$TMP/usr1.prog"; then pass; else
+    fail "usr1: program: $(cat "$TMP/usr1.prog")"; fi
+
+# 5. Ctrl-C in gdb interrupts a guest spinning in translated code
+interrupt=spinning
+session spin spin -- \
+    -ex continue -ex 'bt 1' -ex 'set var spin_stop = 1' -ex continue
+interrupt=
+for f in emu native; do
+    if grep -q 'Program received signal SIGINT' "$TMP/spin.$f" &&
+       grep -qE '^#0  (0x[0-9a-f]+ in )?spin \(\)' "$TMP/spin.$f" &&
+       grep -q 'exited normally' "$TMP/spin.$f"; then pass; else
+        fail "spin ($f): $(cat "$TMP/spin.$f")"; fi
+done
+
+# 6. bad -g arguments and a busy port: one error line, exit 1
 run "$EMU_USER" -g nonsense "$PROG"
 expect_error "-g nonsense" "-g: 'nonsense' is not a TCP port"
 run "$EMU_USER" -g 70000 "$PROG"
