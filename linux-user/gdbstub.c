@@ -351,18 +351,28 @@ static void target_detach(void *opaque)
 
 /* ---- setup ---- */
 
-/* The auxiliary vector the loader put above argv and envp. */
+/* The auxiliary vector the loader put above argv and envp (guest words:
+ * 8 bytes for x86_64, 4 for i386). */
+static uint64_t guest_word(uint64_t addr)
+{
+    if (user_cfg.is64) {
+        return *(const uint64_t *)g2h(addr);
+    }
+    return *(const uint32_t *)g2h(addr);
+}
+
 static GBytes *initial_auxv(uint64_t sp)
 {
-    const uint64_t *p = g2h(sp);
-    p += 1 + p[0] + 1;          /* argc, argv[], NULL */
-    while (*p++) {              /* envp[], NULL */
+    uint64_t w = user_cfg.is64 ? 8 : 4;
+    uint64_t p = sp + w * (1 + guest_word(sp) + 1);     /* argc, argv, NULL */
+    while (guest_word(p)) {                             /* envp */
+        p += w;
     }
-    const uint64_t *start = p;
-    while (p[0] != 0) {         /* AT_NULL ends it */
-        p += 2;
+    uint64_t start = p += w;
+    while (guest_word(p)) {                             /* up to AT_NULL */
+        p += 2 * w;
     }
-    return g_bytes_new(start, (gsize)((const char *)(p + 2) - (const char *)start));
+    return g_bytes_new(g2h(start), (gsize)(p + 2 * w - start));
 }
 
 static void forked_child(void)
