@@ -282,8 +282,11 @@ static EmuJitTb *translate_block(EmuJitCpu *cpu, uint64_t pc, uint32_t flags)
                                             ctx->n_labels);
     tb->n_labels = ctx->n_labels;
     emu_jit_ctx_free(ctx);
+    /* Never run while the breakpoint exists, and without host code it
+     * can never be the target of a native chain. */
+    tb->breakpoint = breakpoint_at_locked(pc);
 #ifdef __x86_64__
-    if (emu_jit_opts.backend == EMU_JIT_BACKEND_X86_64 &&
+    if (emu_jit_opts.backend == EMU_JIT_BACKEND_X86_64 && !tb->breakpoint &&
         !emu_jit_x86_64_compile(tb)) {
         stats.native_failures++;
     }
@@ -421,8 +424,9 @@ EMU_API void emu_jit_flush(void)
 
 /* ---- debugger support ---- */
 
-/* Chains are off while breakpoints exist (next_block), and invalidating
- * the blocks over pc undoes the chains made before. */
+/* The block at a breakpoint is marked and has no host code, so nothing
+ * chains into it; invalidating the blocks over pc retranslates them (and
+ * undoes the chains made before). */
 EMU_API void emu_jit_breakpoint_insert(uint64_t pc)
 {
     g_mutex_lock(&tb_lock);
@@ -454,17 +458,6 @@ EMU_API void emu_jit_breakpoint_remove_all(void)
     n_breakpoints = 0;
     g_mutex_unlock(&tb_lock);
     emu_jit_flush();    /* blocks cut short grow back */
-}
-
-static bool breakpoint_at(uint64_t pc)
-{
-    if (!n_breakpoints) {
-        return false;
-    }
-    g_mutex_lock(&tb_lock);
-    bool hit = breakpoint_at_locked(pc);
-    g_mutex_unlock(&tb_lock);
-    return hit;
 }
 
 EMU_API void emu_jit_cpu_set_single_step(EmuJitCpu *cpu, bool on)
@@ -561,7 +554,6 @@ static EmuJitTb *next_block(EmuJitCpu *cpu, EmuJitTb *prev, int64_t exit_val)
     }
     EmuJitTb *tb = lookup_or_translate(cpu, pc, flags);
     if (prev->host_code && tb->host_code && !emu_jit_opts.single_step &&
-        !n_breakpoints &&
         !emu_log_enabled(EMU_LOG_EXEC | EMU_LOG_CPU)) {
         chain_native(prev, slot - 1, tb);
     } else {
@@ -593,7 +585,7 @@ EMU_API int emu_jit_cpu_exec(EmuJitCpu *cpu, uint64_t *aux)
             return step_one(cpu);
         }
         tb = next_block(cpu, tb, exit_val);
-        if (breakpoint_at(tb->pc)) {
+        if (tb->breakpoint) {
             return EMU_EXCP_DEBUG;
         }
         if (emu_log_enabled(EMU_LOG_EXEC)) {

@@ -29,6 +29,7 @@ typedef struct EmuJitTb {
     uint32_t *label_pos;        /* label -> instruction index */
     struct EmuJitTb *link[2];   /* chained successors (goto_tb slots) */
     volatile int invalid;
+    bool breakpoint;            /* a debugger breakpoint is at pc */
     unsigned n_labels;
     /* native code (x86_64 backend), NULL when interpreted */
     uint8_t *host_code;
