@@ -18,9 +18,16 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+
+/* A write watchpoint: the bytes it covers as last seen. */
+typedef struct Watch {
+    uint64_t addr, len;
+    uint8_t seen[16];
+} Watch;
 
 typedef struct GdbThread {
     EmuJitCpu *cpu;
@@ -38,6 +45,7 @@ static struct {
     GMutex lock;
     GCond cond;
     GPtrArray *threads;
+    GArray *watches;    /* Watch; while any, threads run one insn at a time */
     bool attached;      /* a debugger is in control */
     bool stopped;       /* a stop was reported and not resumed yet */
     bool interrupt;     /* Ctrl-C not reported yet */
@@ -109,7 +117,8 @@ static void wait_resumed_locked(GdbThread *t)
 /* Stops the process for gdb with t as the reporting thread and waits for
  * gdb to resume t; returns the signal gdb wants delivered (sig when the
  * debugger went away). */
-static int stop_and_wait_locked(GdbThread *t, int sig, EmuGdbStopReason why)
+static int stop_and_wait_locked(GdbThread *t, int sig, EmuGdbStopReason why,
+                                uint64_t watch_addr)
 {
     wait_resumed_locked(t);     /* another thread's stop comes first */
     if (!gdb.attached) {
@@ -120,7 +129,11 @@ static int stop_and_wait_locked(GdbThread *t, int sig, EmuGdbStopReason why)
     t->step = t->step_done = false;
     gdb.stopped = true;
     g_mutex_unlock(&gdb.lock);
-    emu_gdb_report_stop(gdb.stub, t->tid, sig, why);
+    if (why == EMU_GDB_STOP_WATCH) {
+        emu_gdb_report_watch(gdb.stub, t->tid, watch_addr);
+    } else {
+        emu_gdb_report_stop(gdb.stub, t->tid, sig, why);
+    }
     g_mutex_lock(&gdb.lock);
     while (gdb.attached && !t->run) {
         g_cond_wait(&gdb.cond, &gdb.lock);
@@ -140,19 +153,56 @@ void user_gdb_cpu_enter(EmuJitCpu *cpu)
     for (;;) {
         wait_resumed_locked(t);
         if (gdb.attached && gdb.interrupt) {
-            stop_and_wait_locked(t, SIGINT, EMU_GDB_STOP_SIGNAL);
+            stop_and_wait_locked(t, SIGINT, EMU_GDB_STOP_SIGNAL, 0);
         } else if (gdb.attached && t->step_done) {
-            stop_and_wait_locked(t, SIGTRAP, EMU_GDB_STOP_SIGNAL);
+            stop_and_wait_locked(t, SIGTRAP, EMU_GDB_STOP_SIGNAL, 0);
         } else {
             break;
         }
     }
     t->in_guest = true;
-    emu_jit_cpu_set_single_step(cpu, gdb.attached && t->step);
+    emu_jit_cpu_set_single_step(cpu, gdb.attached &&
+                                     (t->step || gdb.watches->len));
     g_mutex_unlock(&gdb.lock);
 }
 
-int user_gdb_cpu_exit(EmuJitCpu *cpu, int excp)
+static bool target_read_mem(void *opaque, uint64_t addr, void *buf,
+                            size_t len);
+
+/* A watched range that changed (every range's new bytes are kept). */
+static bool watch_hit_locked(uint64_t *addr)
+{
+    bool hit = false;
+    for (guint i = 0; i < gdb.watches->len; i++) {
+        Watch *w = &g_array_index(gdb.watches, Watch, i);
+        uint8_t now[16];
+        if (target_read_mem(NULL, w->addr, now, w->len) &&
+            memcmp(now, w->seen, w->len)) {
+            memcpy(w->seen, now, w->len);
+            if (!hit) {
+                *addr = w->addr;
+            }
+            hit = true;
+        }
+    }
+    return hit;
+}
+
+/* EMU_EXCP_DEBUG: a breakpoint, a step gdb asked for, or a step to check
+ * the watchpoints after. */
+static void debug_stop_locked(GdbThread *t, uint64_t aux)
+{
+    uint64_t addr = 0;
+    if (aux == EMU_JIT_DEBUG_BREAKPOINT) {
+        stop_and_wait_locked(t, SIGTRAP, EMU_GDB_STOP_SWBREAK, 0);
+    } else if (watch_hit_locked(&addr)) {
+        stop_and_wait_locked(t, SIGTRAP, EMU_GDB_STOP_WATCH, addr);
+    } else if (t->step) {
+        stop_and_wait_locked(t, SIGTRAP, EMU_GDB_STOP_SIGNAL, 0);
+    }
+}
+
+int user_gdb_cpu_exit(EmuJitCpu *cpu, int excp, uint64_t aux)
 {
     if (!gdb.stub) {
         return excp;
@@ -169,9 +219,7 @@ int user_gdb_cpu_exit(EmuJitCpu *cpu, int excp)
             excp = EMU_EXCP_NONE;
         }
     } else if (excp == EMU_EXCP_DEBUG) {
-        bool stepped = t->step;
-        stop_and_wait_locked(t, SIGTRAP, stepped ? EMU_GDB_STOP_SIGNAL
-                                                 : EMU_GDB_STOP_SWBREAK);
+        debug_stop_locked(t, aux);
         excp = EMU_EXCP_NONE;
     } else if (excp == EMU_EXCP_SYSCALL && t->step) {
         t->step_done = true;    /* reported once the call is done */
@@ -187,7 +235,8 @@ int user_gdb_signal(EmuJitCpu *cpu, int sig)
     }
     g_mutex_lock(&gdb.lock);
     if (gdb.attached) {
-        sig = stop_and_wait_locked(self_locked(cpu), sig, EMU_GDB_STOP_SIGNAL);
+        sig = stop_and_wait_locked(self_locked(cpu), sig, EMU_GDB_STOP_SIGNAL,
+                                   0);
     }
     g_mutex_unlock(&gdb.lock);
     return sig;
@@ -270,6 +319,29 @@ static bool target_write_mem(void *opaque, uint64_t addr, const void *buf,
                (ssize_t)len;
 }
 
+static bool target_watch(void *opaque, uint64_t addr, uint64_t len,
+                         bool insert)
+{
+    Watch w = { .addr = addr, .len = len };
+    if (!len || len > sizeof(w.seen) ||
+        (insert && !target_read_mem(NULL, addr, w.seen, len))) {
+        return false;
+    }
+    g_mutex_lock(&gdb.lock);
+    for (guint i = 0; i < gdb.watches->len; i++) {
+        Watch *old = &g_array_index(gdb.watches, Watch, i);
+        if (old->addr == addr && old->len == len) {
+            g_array_remove_index(gdb.watches, i);
+            break;
+        }
+    }
+    if (insert) {
+        g_array_append_val(gdb.watches, w);
+    }
+    g_mutex_unlock(&gdb.lock);
+    return true;
+}
+
 static const EmuGdbResume *action_for(const GdbThread *t,
                                       const EmuGdbResume *a, size_t n)
 {
@@ -339,6 +411,7 @@ static void target_detach(void *opaque)
     g_mutex_lock(&gdb.lock);
     gdb.attached = false;
     gdb.stopped = gdb.interrupt = false;
+    g_array_set_size(gdb.watches, 0);
     for (guint i = 0; i < gdb.threads->len; i++) {
         GdbThread *t = g_ptr_array_index(gdb.threads, i);
         t->run = true;
@@ -400,6 +473,7 @@ bool user_gdb_attach(EmuJitCpu *cpu, const UserImage *img, GError **errp)
         return false;
     }
     gdb.threads = g_ptr_array_new();
+    gdb.watches = g_array_new(FALSE, FALSE, sizeof(Watch));
     gdb.attached = gdb.stopped = true;
     g_mutex_lock(&gdb.lock);
     self_locked(cpu)->run = false;
@@ -416,6 +490,7 @@ bool user_gdb_attach(EmuJitCpu *cpu, const UserImage *img, GError **errp)
         .interrupt = target_interrupt,
         .kill = target_kill,
         .detach = target_detach,
+        .watch = target_watch,
         .auxv = initial_auxv(img->sp),
         .exec_file = user_cfg.exe_path,
     };

@@ -319,7 +319,8 @@ int user_cpu_loop(EmuJitCpu *cpu)
     for (;;) {
         uint64_t aux = 0;
         user_gdb_cpu_enter(cpu);
-        int excp = user_gdb_cpu_exit(cpu, emu_jit_cpu_exec(cpu, &aux));
+        int excp = emu_jit_cpu_exec(cpu, &aux);
+        excp = user_gdb_cpu_exit(cpu, excp, aux);
         switch (excp) {
         case EMU_EXCP_SYSCALL:
             do_syscall(cpu, aux);

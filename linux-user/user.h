@@ -92,7 +92,7 @@ bool user_gdb_attach(EmuJitCpu *cpu, const UserImage *img, GError **errp);
  * the thread; exit reports breakpoints and steps, and returns the
  * exception left to handle (EMU_EXCP_NONE when gdb took it). */
 void user_gdb_cpu_enter(EmuJitCpu *cpu);
-int user_gdb_cpu_exit(EmuJitCpu *cpu, int excp);
+int user_gdb_cpu_exit(EmuJitCpu *cpu, int excp, uint64_t aux);
 /* A synchronous signal for the guest: returns the one gdb lets through
  * (0: none). */
 int user_gdb_signal(EmuJitCpu *cpu, int sig);

@@ -386,8 +386,13 @@ static void cmd_breakpoint(EmuGdbStub *s, const char *p, bool insert)
         send_packet(s, "E01");
         return;
     }
+    if (type == 2 && s->target.watch) {
+        send_packet(s, s->target.watch(s->target.opaque, addr, kind, insert)
+                       ? "OK" : "E01");
+        return;
+    }
     if (type > 1) {
-        send_packet(s, "");     /* watchpoints: not supported */
+        send_packet(s, "");     /* read and access watchpoints: no */
         return;
     }
     /* Software and "hardware" breakpoints are the same thing to the JIT. */
@@ -768,13 +773,11 @@ EMU_API bool emu_gdb_attached(EmuGdbStub *s)
     return a;
 }
 
-EMU_API void emu_gdb_report_stop(EmuGdbStub *s, int64_t tid, int sig,
-                                 EmuGdbStopReason reason)
+static void stopped(EmuGdbStub *s, int64_t tid, int sig, const char *why)
 {
     g_rec_mutex_lock(&s->lock);
     g_string_printf(s->stop_reply, "T%02xthread:%" G_GINT64_MODIFIER "x;%s",
-                    emu_gdb_signal_to_gdb(sig), tid,
-                    reason == EMU_GDB_STOP_SWBREAK ? "swbreak:;" : "");
+                    emu_gdb_signal_to_gdb(sig), tid, why);
     s->g_thread = s->c_thread = tid;
     /* The initial stop is only asked for with '?'. */
     if (s->running) {
@@ -782,6 +785,19 @@ EMU_API void emu_gdb_report_stop(EmuGdbStub *s, int64_t tid, int sig,
         send_packet(s, s->stop_reply->str);
     }
     g_rec_mutex_unlock(&s->lock);
+}
+
+EMU_API void emu_gdb_report_stop(EmuGdbStub *s, int64_t tid, int sig,
+                                 EmuGdbStopReason reason)
+{
+    stopped(s, tid, sig, reason == EMU_GDB_STOP_SWBREAK ? "swbreak:;" : "");
+}
+
+EMU_API void emu_gdb_report_watch(EmuGdbStub *s, int64_t tid, uint64_t addr)
+{
+    char why[40];
+    snprintf(why, sizeof(why), "watch:%" G_GINT64_MODIFIER "x;", addr);
+    stopped(s, tid, SIGTRAP, why);
 }
 
 static void report_end(EmuGdbStub *s, char kind, int value)

@@ -50,6 +50,8 @@ typedef struct EmuGdbTarget {
     void (*kill)(void *opaque);
     /* Debugger gone (D, or connection closed): run freely from now on. */
     void (*detach)(void *opaque);
+    /* Optional: write watchpoints (Z2); false when it cannot. */
+    bool (*watch)(void *opaque, uint64_t addr, uint64_t len, bool insert);
     /* Optional: the program's auxiliary vector and path. */
     GBytes *auxv;
     const char *exec_file;
@@ -62,6 +64,7 @@ typedef void (*EmuGdbWrite)(void *opaque, const void *buf, size_t len);
 typedef enum EmuGdbStopReason {
     EMU_GDB_STOP_SIGNAL,        /* a signal (SIGTRAP for step, SIGINT) */
     EMU_GDB_STOP_SWBREAK,       /* a breakpoint set with Z0/Z1 */
+    EMU_GDB_STOP_WATCH,         /* a write watchpoint: emu_gdb_report_watch */
 } EmuGdbStopReason;
 
 EMU_API EmuGdbStub *emu_gdb_new(const EmuGdbTarget *target);
@@ -76,6 +79,9 @@ EMU_API void emu_gdb_disconnected(EmuGdbStub *stub);
 /* A thread stopped; sig is a host signal number. */
 EMU_API void emu_gdb_report_stop(EmuGdbStub *stub, int64_t tid, int sig,
                                  EmuGdbStopReason reason);
+/* A thread stopped after changing memory a write watchpoint covers. */
+EMU_API void emu_gdb_report_watch(EmuGdbStub *stub, int64_t tid,
+                                  uint64_t addr);
 /* The program exited with status, or was killed by signal sig. */
 EMU_API void emu_gdb_report_exit(EmuGdbStub *stub, int status);
 EMU_API void emu_gdb_report_killed(EmuGdbStub *stub, int sig);

@@ -476,10 +476,22 @@ static void free_step_block(EmuJitCpu *cpu)
 /* One instruction, translated for this step only (never cached, so the
  * shared blocks stay as they are) and interpreted.  A guest exception
  * leaves through emu_jit_raise as usual; the block is freed next time. */
-static int step_one(EmuJitCpu *cpu)
+static int step_one(EmuJitCpu *cpu, uint64_t *aux)
 {
     const EmuCpuClass *cls = cpu->cls;
     uint64_t pc = cls->get_pc(cpu->env);
+    bool at_breakpoint = false;
+    if (n_breakpoints) {
+        g_mutex_lock(&tb_lock);
+        at_breakpoint = breakpoint_at_locked(pc);
+        g_mutex_unlock(&tb_lock);
+    }
+    if (aux) {
+        *aux = at_breakpoint ? EMU_JIT_DEBUG_BREAKPOINT : EMU_JIT_DEBUG_STEP;
+    }
+    if (at_breakpoint) {
+        return EMU_EXCP_DEBUG;
+    }
     free_step_block(cpu);
     cpu->step_ctx = emu_jit_ctx_new();
     cls->translate(cpu->step_ctx, pc, cls->get_flags(cpu->env),
@@ -582,10 +594,13 @@ EMU_API int emu_jit_cpu_exec(EmuJitCpu *cpu, uint64_t *aux)
             return EMU_EXCP_INTERRUPT;
         }
         if (cpu->single_step) {
-            return step_one(cpu);
+            return step_one(cpu, aux);
         }
         tb = next_block(cpu, tb, exit_val);
         if (tb->breakpoint) {
+            if (aux) {
+                *aux = EMU_JIT_DEBUG_BREAKPOINT;
+            }
             return EMU_EXCP_DEBUG;
         }
         if (emu_log_enabled(EMU_LOG_EXEC)) {

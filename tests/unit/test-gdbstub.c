@@ -29,6 +29,7 @@ static struct {
     EmuGdbResume resumed[4];
     size_t n_resumed;
     int interrupts, kills, detaches;
+    uint64_t watch_addr, watch_len;
     GString *sent;              /* everything the stub wrote */
 } fake;
 
@@ -118,6 +119,13 @@ static void fake_interrupt(void *o) { fake.interrupts++; }
 static void fake_kill(void *o) { fake.kills++; }
 static void fake_detach(void *o) { fake.detaches++; }
 
+static bool fake_watch(void *o, uint64_t addr, uint64_t len, bool insert)
+{
+    fake.watch_addr = insert ? addr : 0;
+    fake.watch_len = insert ? len : 0;
+    return true;
+}
+
 static void fake_write(void *o, const void *buf, size_t len)
 {
     g_string_append_len(fake.sent, buf, (gssize)len);
@@ -135,7 +143,7 @@ static EmuGdbStub *new_stub(void)
         .list_threads = fake_list_threads, .thread_env = fake_thread_env,
         .read_mem = fake_read_mem, .write_mem = fake_write_mem,
         .resume = fake_resume, .interrupt = fake_interrupt,
-        .kill = fake_kill, .detach = fake_detach,
+        .kill = fake_kill, .detach = fake_detach, .watch = fake_watch,
         .exec_file = "/bin/prog",
     };
     EmuGdbStub *s = emu_gdb_new(&t);
@@ -384,7 +392,13 @@ static void test_resume_and_stop(void **state)
     EmuGdbStub *s = new_stub();
     expect_reply(s, "Z0,401000,1", "OK");
     expect_reply(s, "z0,401000,1", "OK");
-    expect_reply(s, "Z2,1000,4", "");           /* watchpoints: no */
+    expect_reply(s, "Z2,1010,4", "OK");         /* write watchpoint */
+    assert_int_equal(fake.watch_addr, 0x1010);
+    assert_int_equal(fake.watch_len, 4);
+    expect_reply(s, "z2,1010,4", "OK");
+    assert_int_equal(fake.watch_len, 0);
+    expect_reply(s, "Z3,1000,4", "");           /* read: not supported */
+    expect_reply(s, "Z4,1000,4", "");
 
     send_cmd(s, "vCont;s:2a;c");
     assert_string_equal(fake.sent->str, "+");   /* no reply until a stop */
@@ -410,6 +424,13 @@ static void test_resume_and_stop(void **state)
     emu_gdb_report_stop(s, TID, SIGTRAP, EMU_GDB_STOP_SWBREAK);
     r = reply();
     assert_string_equal(r, "T05thread:2a;swbreak:;");
+    g_free(r);
+
+    send_cmd(s, "c");
+    g_string_truncate(fake.sent, 0);
+    emu_gdb_report_watch(s, TID, 0x1010);
+    r = reply();
+    assert_string_equal(r, "T05thread:2a;watch:1010;");
     g_free(r);
 
     send_cmd(s, "c");

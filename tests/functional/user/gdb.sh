@@ -37,6 +37,8 @@ essentials() {
         -e '/^rip /p' -e '/^Value returned/p' -e '/^Run till exit/p' \
         -e '/^0x[0-9a-f]* <counter>/p' -e '/^Program received signal/p' \
         -e '/^Program terminated/p' -e '/exited with code/p' \
+        -e '/exited normally/p' -e '/^Old value/p' -e '/^New value/p' \
+        -e '/^[a-z_]* (.*) at /p' \
         -e '/^0x[0-9a-f]* in [a-z_]* (/p'
 }
 
@@ -82,7 +84,8 @@ session() {
     wait "$emu_pid"
     echo $? >"$TMP/$name.rc"
     # shellcheck disable=SC2086
-    run_gdb "$TMP/$name.native" "$TMP/$name.native" -ex "set args $args" -ex starti "$@" "$PROG"
+    run_gdb "$TMP/$name.native" "$TMP/$name.native" -ex "set args $args" \
+        -ex "${native_setup:-set confirm off}" -ex starti "$@" "$PROG"
 }
 
 # compare NAME: the essentials of both sessions agree
@@ -161,7 +164,19 @@ for f in emu native; do
         fail "spin ($f): $(cat "$TMP/spin.$f")"; fi
 done
 
-# 6. bad -g arguments and a busy port: one error line, exit 1
+# 6. a write watchpoint (Z2) stops right after each change of the value,
+# as gdb's own software watchpoint does natively (hardware watchpoints
+# need debug registers the host may not give)
+native_setup='set can-use-hw-watchpoints 0'
+session watch -- -ex 'break compute' -ex continue -ex next \
+    -ex 'watch total' -ex continue -ex continue -ex delete -ex continue
+native_setup=
+compare watch
+if grep -q 'Hardware watchpoint 2: total' "$TMP/watch.emu" &&
+   [ "$(grep -c '^New value' "$TMP/watch.emu")" -eq 2 ]; then pass; else
+    fail "watch: $(cat "$TMP/watch.emu")"; fi
+
+# 7. bad -g arguments and a busy port: one error line, exit 1
 run "$EMU_USER" -g nonsense "$PROG"
 expect_error "-g nonsense" "-g: 'nonsense' is not a TCP port"
 run "$EMU_USER" -g 70000 "$PROG"
