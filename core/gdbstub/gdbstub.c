@@ -430,13 +430,16 @@ static void cmd_legacy_resume(EmuGdbStub *s, const char *p, bool step,
             cls_of(s)->set_pc(env, addr);
         }
     }
+    /* The Hc thread (for a step with Hc 0 or -1: the one that stopped)
+     * does what it is told; on 'c' the others continue, on 's' they
+     * stay stopped. */
+    int64_t tid = s->c_thread > 0 ? s->c_thread :
+                  step ? resolve_thread(s, s->g_thread) : -1;
     EmuGdbResume a[2] = {
-        { .tid = resolve_thread(s, s->c_thread), .step = step,
-          .sig = emu_gdb_signal_from_gdb((int)gsig) },
-        { .tid = -1 },      /* the others continue */
+        { .tid = tid, .step = step, .sig = emu_gdb_signal_from_gdb((int)gsig) },
+        { .tid = -1 },
     };
-    /* Hc -1 (or 0 with one thread) asks for a plain resume of all */
-    resume(s, a, s->c_thread == -1 ? 1 : 2);
+    resume(s, a, step || tid == -1 ? 1 : 2);
 }
 
 /* vCont;action[:tid];...  with actions c, C sig, s, S sig. */

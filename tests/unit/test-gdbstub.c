@@ -426,7 +426,11 @@ static void test_resume_and_stop(void **state)
     assert_string_equal(r, "T05thread:2a;swbreak:;");
     g_free(r);
 
-    send_cmd(s, "c");
+    /* legacy s: only the thread that stopped steps */
+    send_cmd(s, "s");
+    assert_int_equal(fake.n_resumed, 1);
+    assert_int_equal(fake.resumed[0].tid, TID);
+    assert_true(fake.resumed[0].step);
     g_string_truncate(fake.sent, 0);
     emu_gdb_report_watch(s, TID, 0x1010);
     r = reply();
