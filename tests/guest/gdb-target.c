@@ -7,6 +7,7 @@
  *   gdb-target segv     writes through a null pointer (line "SEGV here")
  *   gdb-target usr1     raises SIGUSR1 and catches it
  *   gdb-target spin     loops until gdb sets spin_stop
+ *   gdb-target int3     executes an int3 of its own, with a SIGTRAP handler
  */
 /* make's CFLAGS (-O2) come after the target's -O0: insist */
 #ifdef __clang__
@@ -87,6 +88,21 @@ static int catch_usr1(void)
     return 0;
 }
 
+static volatile sig_atomic_t got_trap;
+
+static void on_trap(int sig)
+{
+    got_trap = sig;
+}
+
+static int own_int3(void)
+{
+    signal(SIGTRAP, on_trap);
+    __asm__ volatile("int3");
+    printf("after int3, handler saw %d\n", (int)got_trap);
+    return 0;
+}
+
 volatile int spin_stop;
 volatile unsigned long spins;
 
@@ -105,6 +121,9 @@ int main(int argc, char **argv)
 {
     if (argc > 1 && !strcmp(argv[1], "usr1")) {
         return catch_usr1();
+    }
+    if (argc > 1 && !strcmp(argv[1], "int3")) {
+        return own_int3();
     }
     if (argc > 1 && !strcmp(argv[1], "spin")) {
         return spin();

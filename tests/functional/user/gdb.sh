@@ -176,7 +176,25 @@ if grep -q 'Hardware watchpoint 2: total' "$TMP/watch.emu" &&
    [ "$(grep -c '^New value' "$TMP/watch.emu")" -eq 2 ]; then pass; else
     fail "watch: $(cat "$TMP/watch.emu")"; fi
 
-# 7. bad -g arguments and a busy port: one error line, exit 1
+# 7. the program's own int3: SIGTRAP for its handler without a debugger,
+# a stop in gdb with one (gdb does not pass SIGTRAP on)
+run "$PROG" int3
+expect_out "int3 native" "handler saw 5"
+run "$EMU_USER" "$PROG" int3
+expect_out "int3 without gdb" "handler saw 5"
+session int3 int3 -- -ex continue -ex continue
+compare int3
+if grep -q 'Program received signal SIGTRAP' "$TMP/int3.emu" &&
+   grep -q 'handler saw 0' "$TMP/int3.prog"; then pass; else
+    fail "int3: $(cat "$TMP/int3.emu") / $(cat "$TMP/int3.prog")"; fi
+
+# 8. detach: the program runs on to its end without the debugger
+session detach -- -ex 'break square' -ex continue -ex detach
+if grep -q '^result r=5 x=2 counter=3$' "$TMP/detach.prog" &&
+   [ "$(cat "$TMP/detach.rc")" = 3 ]; then pass; else
+    fail "detach: $(cat "$TMP/detach.emu") / $(cat "$TMP/detach.prog")"; fi
+
+# 9. bad -g arguments and a busy port: one error line, exit 1
 run "$EMU_USER" -g nonsense "$PROG"
 expect_error "-g nonsense" "-g: 'nonsense' is not a TCP port"
 run "$EMU_USER" -g 70000 "$PROG"
