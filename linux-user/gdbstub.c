@@ -189,10 +189,16 @@ static bool watch_hit_locked(uint64_t *addr)
 }
 
 /* EMU_EXCP_DEBUG: a breakpoint, a step gdb asked for, or a step to check
- * the watchpoints after. */
+ * the watchpoints after.  When another thread's stop came first, nothing
+ * is lost by not reporting: the breakpoint is hit again on resuming (if
+ * gdb still wants it), a watched change is still there for the next step,
+ * and gdb asks for steps anew. */
 static void debug_stop_locked(GdbThread *t, uint64_t aux)
 {
     uint64_t addr = 0;
+    if (!t->run) {
+        return;
+    }
     if (aux == EMU_JIT_DEBUG_BREAKPOINT) {
         stop_and_wait_locked(t, SIGTRAP, EMU_GDB_STOP_SWBREAK, 0);
     } else if (watch_hit_locked(&addr)) {
