@@ -155,14 +155,17 @@ compare usr1
 if grep -q 'handler saw 10' "$TMP/usr1.prog"; then pass; else
     fail "usr1: program: $(cat "$TMP/usr1.prog")"; fi
 
-# 5. Ctrl-C in gdb interrupts a guest spinning in translated code
+# 5. Ctrl-C in gdb interrupts a guest spinning in translated code; gdb
+# can then change what the loop tests (where exactly it stopped depends on
+# timing, and gdb itself sometimes takes the SIGINT as a Quit too)
 interrupt=spinning
-session spin spin -- \
-    -ex continue -ex 'bt 1' -ex 'set var spin_stop = 1' -ex continue
+session spin spin -- -ex continue -ex 'set var spin_stop = 1' -ex continue
 interrupt=
 for f in emu native; do
+    prog_out=$TMP/spin.native       # natively the program shares gdb's
+    [ "$f" = emu ] && prog_out=$TMP/spin.prog
     if grep -q 'Program received signal SIGINT' "$TMP/spin.$f" &&
-       grep -qE '^#0  (0x[0-9a-f]+ in )?spin \(\)' "$TMP/spin.$f" &&
+       grep -q 'spin stopped' "$prog_out" &&
        grep -q 'exited normally' "$TMP/spin.$f"; then pass; else
         fail "spin ($f): $(cat "$TMP/spin.$f")"; fi
 done
