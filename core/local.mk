@@ -20,6 +20,7 @@ core_libemucore_la_SOURCES = \
 include core/chardev/local.mk
 include core/block/local.mk
 include core/jit/local.mk
+include core/gdbstub/local.mk
 
 lib_LTLIBRARIES += libemu.la
 libemu_la_SOURCES =

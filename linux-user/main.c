@@ -41,7 +41,7 @@ static int usage(FILE *out, const char *prog)
             "-d item[,...] EMU_LOG        log items (-d help for a list)\n"
             "-D logfile    EMU_LOG_FILENAME write logs to logfile (default stderr)\n"
             "-p pagesize   EMU_PAGESIZE   guest page size (only 4096)\n"
-            "-g port       EMU_GDB        wait for gdb on port (not available yet)\n"
+            "-g port       EMU_GDB        wait for gdb on a TCP port ([host:]port)\n"
             "-singlestep   EMU_SINGLESTEP one instruction per translated block\n"
             "-jit backend  EMU_JIT_BACKEND x86_64 (default on x86_64 hosts) or interp\n"
             "-strace       EMU_STRACE     log system calls\n"
@@ -73,6 +73,7 @@ typedef struct Options {
     const char *cpu_model;
     const char *log_items, *log_file, *backend;
     const char *argv0;
+    const char *gdb;
     GPtrArray *set_env, *unset_env;
     bool singlestep;
 } Options;
@@ -158,8 +159,7 @@ static int apply_option(Options *o, const char *name, const char *arg,
             return 0;
         }
     } else if (!strcmp(name, "g")) {
-        fprintf(stderr, "%s: -g: the gdb stub is not available yet\n", prog);
-        return 0;
+        o->gdb = arg;
     } else if (!strcmp(name, "jit")) {
         o->backend = arg;
     } else {
@@ -192,6 +192,7 @@ static bool apply_env_options(Options *o, const char *prog)
     if (getenv("EMU_SINGLESTEP")) {
         o->singlestep = true;
     }
+    g_unsetenv("EMU_GDB");  /* programs the guest runs must not wait */
     return true;
 }
 
@@ -214,7 +215,8 @@ static int parse_args(int argc, char **argv, Options *o, GPtrArray *child_args)
             return used;
         }
         /* pass the options that must survive exec */
-        if (strcmp(name, "0") && strcmp(name, "E") && strcmp(name, "U")) {
+        if (strcmp(name, "0") && strcmp(name, "E") && strcmp(name, "U") &&
+            strcmp(name, "g")) {
             for (int k = 0; k < used; k++) {
                 g_ptr_array_add(child_args, argv[i + k]);
             }
@@ -294,6 +296,9 @@ static void do_syscall(EmuJitCpu *cpu, uint64_t kind)
                 getpid(), user_syscall_name(nr), a[0], a[1], a[2], a[3], a[4], a[5]);
     }
     uint64_t next = cls->get_reg(env, EMU_X86_RIP);
+    if (nr == 231) {    /* exit_group: gdb hears of it first */
+        user_gdb_exit((int)a[0]);
+    }
     int64_t r = user_syscall(cpu, nr, a[0], a[1], a[2], a[3], a[4], a[5]);
     if (user_cfg.strace) {
         if (r < 0 && r > -4096) {
@@ -310,38 +315,47 @@ static void do_syscall(EmuJitCpu *cpu, uint64_t kind)
     cls->set_reg(env, EMU_X86_R11, cls->get_reg(env, EMU_X86_EFLAGS));
 }
 
+/* A fault of the guest's own: a debugger sees it first and may cancel it
+ * or pass another signal. */
+static void guest_fault(EmuJitCpu *cpu, int sig, int code, uint64_t addr)
+{
+    sig = user_gdb_signal(cpu, sig);
+    if (sig) {
+        user_force_signal(cpu, sig, code, addr);
+    }
+}
+
 int user_cpu_loop(EmuJitCpu *cpu)
 {
     for (;;) {
         uint64_t aux = 0;
+        user_gdb_cpu_enter(cpu);
         int excp = emu_jit_cpu_exec(cpu, &aux);
+        excp = user_gdb_cpu_exit(cpu, excp, aux);
         switch (excp) {
         case EMU_EXCP_SYSCALL:
             do_syscall(cpu, aux);
             break;
         case EMU_EXCP_SEGV:
-            user_force_signal(cpu, SIGSEGV,
-                              user_mem_prot(aux) < 0 ? SEGV_MAPERR : SEGV_ACCERR,
-                              aux);
+            guest_fault(cpu, SIGSEGV,
+                        user_mem_prot(aux) < 0 ? SEGV_MAPERR : SEGV_ACCERR, aux);
             break;
         case EMU_EXCP_ILLEGAL:
-            user_force_signal(cpu, SIGILL, ILL_ILLOPN,
-                              user_cfg.cls->get_reg(emu_jit_cpu_env(cpu),
-                                                    EMU_X86_RIP));
+            guest_fault(cpu, SIGILL, ILL_ILLOPN,
+                        user_cfg.cls->get_reg(emu_jit_cpu_env(cpu), EMU_X86_RIP));
             break;
         case EMU_EXCP_DIVIDE:
-            user_force_signal(cpu, SIGFPE, FPE_INTDIV,
-                              user_cfg.cls->get_reg(emu_jit_cpu_env(cpu),
-                                                    EMU_X86_RIP));
+            guest_fault(cpu, SIGFPE, FPE_INTDIV,
+                        user_cfg.cls->get_reg(emu_jit_cpu_env(cpu), EMU_X86_RIP));
             break;
         case EMU_EXCP_FPE:
-            user_force_signal(cpu, SIGFPE, FPE_FLTINV, 0);
+            guest_fault(cpu, SIGFPE, FPE_FLTINV, 0);
             break;
         case EMU_EXCP_TRAP:
-            user_force_signal(cpu, SIGTRAP, SI_KERNEL, 0);
+            guest_fault(cpu, SIGTRAP, SI_KERNEL, 0);
             break;
         case EMU_EXCP_GPF:
-            user_force_signal(cpu, SIGSEGV, SI_KERNEL, 0);
+            guest_fault(cpu, SIGSEGV, SI_KERNEL, 0);
             break;
         default:
             break;
@@ -461,6 +475,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s: %s\n", base, err->message);
         return 1;
     }
+    if (o.gdb && !user_gdb_listen(o.gdb, &err)) {
+        fprintf(stderr, "%s: -g: %s\n", base, err->message);
+        return 1;
+    }
     user_mem_init();
     user_signal_init();
 
@@ -479,7 +497,7 @@ int main(int argc, char **argv)
     }
     user_brk_init(img.start_brk);
     EmuJitCpu *cpu = start_cpu(&img, &err);
-    if (!cpu) {
+    if (!cpu || !user_gdb_attach(cpu, &img, &err)) {
         fprintf(stderr, "%s: %s\n", base, err->message);
         return 1;
     }

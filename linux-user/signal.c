@@ -354,6 +354,7 @@ static bool default_ignored(int sig)
 
 static void die_by_signal(int sig)
 {
+    user_gdb_killed(sig);
     fflush(NULL);
     struct sigaction sa;
     memset(&sa, 0, sizeof(sa));
@@ -419,7 +420,9 @@ void user_signal_deliver(EmuJitCpu *cpu)
         }
         siginfo_t info = pending[s].info;
         __atomic_store_n(&pending[s].pending, false, __ATOMIC_SEQ_CST);
-        deliver(cpu, s, &info);
+        if (user_gdb_signal(cpu, s)) {  /* a debugger may drop it */
+            deliver(cpu, s, &info);
+        }
         return;                 /* one per return to the loop */
     }
 }

@@ -126,6 +126,21 @@ void user_i386_build_frame(EmuJitCpu *cpu, int sig, const siginfo_t *info,
 int64_t user_i386_sigreturn(EmuJitCpu *cpu, bool rt);
 void user_i386_siginfo(void *dst, const siginfo_t *info);
 
+/* gdbstub.c: -g; every hook does nothing without it */
+bool user_gdb_listen(const char *spec, GError **errp);
+/* Waits for gdb to connect; cpu is the main thread, stopped at entry. */
+bool user_gdb_attach(EmuJitCpu *cpu, const UserImage *img, GError **errp);
+/* Around emu_jit_cpu_exec in the vCPU loop: enter parks while gdb holds
+ * the thread; exit reports breakpoints and steps, and returns the
+ * exception left to handle (EMU_EXCP_NONE when gdb took it). */
+void user_gdb_cpu_enter(EmuJitCpu *cpu);
+int user_gdb_cpu_exit(EmuJitCpu *cpu, int excp, uint64_t aux);
+/* A synchronous signal for the guest: returns the one gdb lets through
+ * (0: none). */
+int user_gdb_signal(EmuJitCpu *cpu, int sig);
+void user_gdb_exit(int status);
+void user_gdb_killed(int sig);
+
 /* main.c */
 int user_cpu_loop(EmuJitCpu *cpu);
 EmuJitCpu *user_cpu_clone(EmuJitCpu *parent);

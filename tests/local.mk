@@ -42,6 +42,7 @@ check-unit:
 include tests/unit/local.mk
 include tests/unit/chardev.mk
 include tests/unit/devices.mk
+include tests/unit/gdbstub.mk
 include tests/functional/block/local.mk
 include tests/unit/x87/local.mk
 include tests/guest/local.mk

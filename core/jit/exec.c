@@ -30,6 +30,8 @@ static struct {
     uint64_t ir_ops_before_opt, ir_ops_after_opt, native_failures;
 } stats;
 static GArray *chained;           /* ChainSite: patched native jumps */
+static GHashTable *breakpoints;   /* debugger breakpoint pcs (tb_lock) */
+static volatile unsigned n_breakpoints;
 
 typedef struct ChainSite {
     EmuJitTb *from;
@@ -66,6 +68,8 @@ static void tables_init(void)
                                            (GDestroyNotify)g_ptr_array_unref);
         all_cpus = g_ptr_array_new();
         chained = g_array_new(FALSE, FALSE, sizeof(ChainSite));
+        breakpoints = g_hash_table_new_full(g_int64_hash, g_int64_equal,
+                                            g_free, NULL);
     }
 }
 
@@ -122,6 +126,8 @@ EMU_API void emu_jit_get_stats(EmuJitStats *out)
 
 /* ---- vCPUs ---- */
 
+static void free_step_block(EmuJitCpu *cpu);
+
 EMU_API EmuJitCpu *emu_jit_cpu_new(const EmuCpuClass *cls, const char *model,
                                    GError **errp)
 {
@@ -156,6 +162,7 @@ EMU_API void emu_jit_cpu_free(EmuJitCpu *cpu)
         g_ptr_array_remove(all_cpus, cpu);
     }
     g_mutex_unlock(&tb_lock);
+    free_step_block(cpu);
     g_free(cpu->env);
     g_free(cpu->model);
     g_free(cpu);
@@ -205,6 +212,29 @@ static void log_ir(const char *title, EmuJitCtx *ctx)
     g_free(text);
 }
 
+static bool breakpoint_at_locked(uint64_t pc)
+{
+    return n_breakpoints && g_hash_table_contains(breakpoints, &pc);
+}
+
+/* A block must end in front of a breakpoint so the vCPU loop sees its pc:
+ * the number of instructions before the first breakpoint after the
+ * block's start, 0 when none is inside. */
+static unsigned insns_before_breakpoint(const EmuJitCtx *ctx)
+{
+    unsigned k = 0;
+    for (unsigned i = 0; n_breakpoints && i < ctx->n_insns; i++) {
+        if (ctx->insns[i].op != EMU_JIT_INSN_START) {
+            continue;
+        }
+        if (k && breakpoint_at_locked((uint64_t)ctx->insns[i].imm)) {
+            return k;
+        }
+        k++;
+    }
+    return 0;
+}
+
 static EmuJitTb *translate_block(EmuJitCpu *cpu, uint64_t pc, uint32_t flags)
 {
     const EmuCpuClass *cls = cpu->cls;
@@ -213,6 +243,13 @@ static EmuJitTb *translate_block(EmuJitCpu *cpu, uint64_t pc, uint32_t flags)
                    emu_jit_opts.max_insns ? emu_jit_opts.max_insns :
                    cls->max_insns;
     size_t size = cls->translate(ctx, pc, flags, emu_jit_opts.guest_base, max);
+    unsigned before_bp = insns_before_breakpoint(ctx);
+    if (before_bp) {
+        emu_jit_ctx_free(ctx);
+        ctx = emu_jit_ctx_new();
+        size = cls->translate(ctx, pc, flags, emu_jit_opts.guest_base,
+                              before_bp);
+    }
     if (emu_log_enabled(EMU_LOG_IN_ASM)) {
         emu_jit_log_guest_code(cls, pc,
                                (const uint8_t *)(uintptr_t)(emu_jit_opts.guest_base + pc),
@@ -245,8 +282,11 @@ static EmuJitTb *translate_block(EmuJitCpu *cpu, uint64_t pc, uint32_t flags)
                                             ctx->n_labels);
     tb->n_labels = ctx->n_labels;
     emu_jit_ctx_free(ctx);
+    /* Never run while the breakpoint exists, and without host code it
+     * can never be the target of a native chain. */
+    tb->breakpoint = breakpoint_at_locked(pc);
 #ifdef __x86_64__
-    if (emu_jit_opts.backend == EMU_JIT_BACKEND_X86_64 &&
+    if (emu_jit_opts.backend == EMU_JIT_BACKEND_X86_64 && !tb->breakpoint &&
         !emu_jit_x86_64_compile(tb)) {
         stats.native_failures++;
     }
@@ -382,6 +422,93 @@ EMU_API void emu_jit_flush(void)
     g_mutex_unlock(&tb_lock);
 }
 
+/* ---- debugger support ---- */
+
+/* The block at a breakpoint is marked and has no host code, so nothing
+ * chains into it; invalidating the blocks over pc retranslates them (and
+ * undoes the chains made before). */
+EMU_API void emu_jit_breakpoint_insert(uint64_t pc)
+{
+    g_mutex_lock(&tb_lock);
+    tables_init();
+    if (!g_hash_table_contains(breakpoints, &pc)) {
+        g_hash_table_add(breakpoints, g_memdup2(&pc, sizeof(pc)));
+        n_breakpoints++;
+    }
+    g_mutex_unlock(&tb_lock);
+    emu_jit_invalidate(pc, 1);
+}
+
+EMU_API void emu_jit_breakpoint_remove(uint64_t pc)
+{
+    g_mutex_lock(&tb_lock);
+    tables_init();
+    if (g_hash_table_remove(breakpoints, &pc)) {
+        n_breakpoints--;
+    }
+    g_mutex_unlock(&tb_lock);
+    emu_jit_invalidate(pc, 1);
+}
+
+EMU_API void emu_jit_breakpoint_remove_all(void)
+{
+    g_mutex_lock(&tb_lock);
+    tables_init();
+    g_hash_table_remove_all(breakpoints);
+    n_breakpoints = 0;
+    g_mutex_unlock(&tb_lock);
+    emu_jit_flush();    /* blocks cut short grow back */
+}
+
+EMU_API void emu_jit_cpu_set_single_step(EmuJitCpu *cpu, bool on)
+{
+    cpu->single_step = on;
+}
+
+static void free_step_block(EmuJitCpu *cpu)
+{
+    emu_jit_ctx_free(cpu->step_ctx);
+    g_free(cpu->step_labels);
+    cpu->step_ctx = NULL;
+    cpu->step_labels = NULL;
+}
+
+/* One instruction, translated for this step only (never cached, so the
+ * shared blocks stay as they are) and interpreted.  A guest exception
+ * leaves through emu_jit_raise as usual; the block is freed next time. */
+static int step_one(EmuJitCpu *cpu, uint64_t *aux)
+{
+    const EmuCpuClass *cls = cpu->cls;
+    uint64_t pc = cls->get_pc(cpu->env);
+    bool at_breakpoint = false;
+    if (n_breakpoints) {
+        g_mutex_lock(&tb_lock);
+        at_breakpoint = breakpoint_at_locked(pc);
+        g_mutex_unlock(&tb_lock);
+    }
+    if (aux) {
+        *aux = at_breakpoint ? EMU_JIT_DEBUG_BREAKPOINT : EMU_JIT_DEBUG_STEP;
+    }
+    if (at_breakpoint) {
+        return EMU_EXCP_DEBUG;
+    }
+    free_step_block(cpu);
+    cpu->step_ctx = emu_jit_ctx_new();
+    cls->translate(cpu->step_ctx, pc, cls->get_flags(cpu->env),
+                   emu_jit_opts.guest_base, 1);
+    cpu->step_labels = emu_jit_label_positions(cpu->step_ctx->insns,
+                                               cpu->step_ctx->n_insns,
+                                               cpu->step_ctx->n_labels);
+    cpu->insn_pc = pc;
+    cpu->in_tb = 1;
+    emu_jit_interp(cpu->step_ctx->insns, cpu->step_labels,
+                   cpu->step_ctx->n_temps, cpu->env, emu_jit_opts.guest_base,
+                   &cpu->insn_pc);
+    cpu->in_tb = 0;
+    free_step_block(cpu);
+    return EMU_EXCP_DEBUG;
+}
+
 /* ---- the loop ---- */
 
 EMU_API void emu_jit_raise(int excp, uint64_t aux, bool restore_pc)
@@ -466,7 +593,16 @@ EMU_API int emu_jit_cpu_exec(EmuJitCpu *cpu, uint64_t *aux)
             }
             return EMU_EXCP_INTERRUPT;
         }
+        if (cpu->single_step) {
+            return step_one(cpu, aux);
+        }
         tb = next_block(cpu, tb, exit_val);
+        if (tb->breakpoint) {
+            if (aux) {
+                *aux = EMU_JIT_DEBUG_BREAKPOINT;
+            }
+            return EMU_EXCP_DEBUG;
+        }
         if (emu_log_enabled(EMU_LOG_EXEC)) {
             emu_log("Trace: [%p] %016" G_GINT64_MODIFIER "x [%08x]\n",
                     (void *)tb, tb->pc, tb->flags);

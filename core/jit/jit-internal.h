@@ -29,6 +29,7 @@ typedef struct EmuJitTb {
     uint32_t *label_pos;        /* label -> instruction index */
     struct EmuJitTb *link[2];   /* chained successors (goto_tb slots) */
     volatile int invalid;
+    bool breakpoint;            /* a debugger breakpoint is at pc */
     unsigned n_labels;
     /* native code (x86_64 backend), NULL when interpreted */
     uint8_t *host_code;
@@ -48,6 +49,9 @@ struct EmuJitCpu {
     volatile sig_atomic_t exit_request;
     int excp;
     uint64_t excp_aux;
+    volatile int single_step;   /* debugger: one instruction per exec */
+    EmuJitCtx *step_ctx;        /* the block of that one instruction */
+    uint32_t *step_labels;
     EmuJitTb *jmp_cache[4096];
 };
 

@@ -327,6 +327,20 @@ EMU_API void emu_jit_cpu_kick(EmuJitCpu *cpu);
 /* The vCPU running on this thread, or NULL. */
 EMU_API EmuJitCpu *emu_jit_cpu_current(void);
 
+/* Debugger support (the gdb stub).  A breakpoint makes emu_jit_cpu_exec
+ * return EMU_EXCP_DEBUG with aux EMU_JIT_DEBUG_BREAKPOINT before the
+ * instruction at pc runs (blocks end in front of it); breakpoints apply to
+ * every vCPU. */
+#define EMU_JIT_DEBUG_STEP 0
+#define EMU_JIT_DEBUG_BREAKPOINT 1
+EMU_API void emu_jit_breakpoint_insert(uint64_t pc);
+EMU_API void emu_jit_breakpoint_remove(uint64_t pc);
+EMU_API void emu_jit_breakpoint_remove_all(void);
+/* While on, emu_jit_cpu_exec runs one instruction of this vCPU and
+ * returns EMU_EXCP_DEBUG with aux EMU_JIT_DEBUG_STEP (or the exception the
+ * instruction raised; or a breakpoint at pc before running it). */
+EMU_API void emu_jit_cpu_set_single_step(EmuJitCpu *cpu, bool on);
+
 /* From a helper: leave the block with exception excp.  When restore_pc,
  * the guest pc is reset to the start of the current instruction. */
 EMU_API G_GNUC_NORETURN void emu_jit_raise(int excp, uint64_t aux,

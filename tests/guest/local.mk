@@ -18,4 +18,9 @@ tests_guest_threads_dyn_LDFLAGS = -pthread
 tests_guest_signals_SOURCES = tests/guest/signals.c
 tests_guest_signals_CFLAGS = -O1 $(WARN_CFLAGS)
 tests_guest_signals_LDFLAGS = -all-static
+# -O0 -g: the program tests/functional/user/gdb.sh debugs
+check_PROGRAMS += tests/guest/gdb-target
+tests_guest_gdb_target_SOURCES = tests/guest/gdb-target.c
+tests_guest_gdb_target_CFLAGS = -O0 -g -pthread $(WARN_CFLAGS)
+tests_guest_gdb_target_LDFLAGS = -all-static -pthread
 endif

@@ -6,10 +6,12 @@ TESTS += \
 	tests/functional/user/busybox.sh \
 	tests/functional/user/programs.sh \
 	tests/functional/user/busybox-i386.sh \
-	tests/functional/user/i386.sh
+	tests/functional/user/i386.sh \
+	tests/functional/user/gdb.sh
 endif
 EXTRA_DIST += tests/functional/user/x86-diff.sh tests/functional/user/x86-smc.sh \
 	tests/functional/user/busybox.sh tests/functional/user/programs.sh \
 	tests/functional/user/busybox-applets.sh \
 	tests/functional/user/busybox-i386.sh tests/functional/user/i386.sh \
-	tests/functional/user/i386-lib.sh tests/guest/syscalls32.c
+	tests/functional/user/i386-lib.sh tests/guest/syscalls32.c \
+	tests/functional/user/gdb.sh
