@@ -296,9 +296,6 @@ static void do_syscall(EmuJitCpu *cpu, uint64_t kind)
                 getpid(), user_syscall_name(nr), a[0], a[1], a[2], a[3], a[4], a[5]);
     }
     uint64_t next = cls->get_reg(env, EMU_X86_RIP);
-    if (nr == 231) {    /* exit_group: gdb hears of it first */
-        user_gdb_exit((int)a[0]);
-    }
     int64_t r = user_syscall(cpu, nr, a[0], a[1], a[2], a[3], a[4], a[5]);
     if (user_cfg.strace) {
         if (r < 0 && r > -4096) {

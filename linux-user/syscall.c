@@ -476,6 +476,7 @@ static int64_t syscall_switch(EmuJitCpu *cpu, int64_t nr, uint64_t a1,
     case SYS_mremap: return user_mremap(a1, a2, a3, (int)a4, a5);
     case SYS_exit: thread_exit((int)a1);
     case SYS_exit_group:
+        user_gdb_exit((int)a1);         /* gdb hears of it first */
         fflush(NULL);
         _exit((int)a1);
     case SYS_arch_prctl: return sys_arch_prctl(cpu, (int)a1, a2);
