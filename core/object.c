@@ -933,5 +933,11 @@ bool emu_object_load_state(EmuObject *obj, const uint8_t *data, size_t len,
                     emu_object_type_name(obj), (size_t)(end - pos));
         return false;
     }
+    for (guint i = 0; i < chain->len; i++) {
+        const EmuTypeInfo *info = &((const EmuType *)chain->pdata[i])->info;
+        if (info->post_load) {
+            info->post_load(obj);
+        }
+    }
     return true;
 }

@@ -119,6 +119,9 @@ typedef struct EmuTypeInfo {
     void (*finalize)(EmuObject *obj);
     const EmuStateDesc *state;
     const void *class_data;     /* kind-specific operations table */
+    /* After a state load: re-derive what is not saved (output lines,
+     * timers, memory mappings). */
+    void (*post_load)(EmuObject *obj);
 } EmuTypeInfo;
 
 #define EMU_TYPE_HEADER .size = sizeof(EmuTypeInfo)

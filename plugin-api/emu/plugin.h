@@ -12,9 +12,11 @@
  * that a later minor can append fields.
  *
  * ABI changelog
- *   1.0  first version: descriptor, object model, properties, IRQ lines,
- *        memory regions and address spaces, clocks and timers, chardevs,
- *        logging.
+ *   1.0  first version (unreleased: still growing until the first
+ *        release): descriptor, object model, properties, IRQ lines, state
+ *        descriptions with post_load, memory regions and address spaces,
+ *        clocks and timers, chardevs, logging, block drivers, CPUs and
+ *        the JIT, interrupt controllers, PCI, input.
  */
 #ifndef EMU_PLUGIN_H
 #define EMU_PLUGIN_H

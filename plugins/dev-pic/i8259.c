@@ -434,6 +434,14 @@ static const EmuStateDesc i8259_state = {
     .fields = i8259_state_fields,
 };
 
+static void i8259_post_load(EmuObject *obj)
+{
+    I8259 *s = I8259(obj);
+
+    s->out_level = -1;          /* drive the line whatever it was */
+    update_output(s);
+}
+
 static const EmuIntcClass i8259_intc = {
     .size = sizeof(EmuIntcClass),
     .acknowledge = i8259_acknowledge,
@@ -452,6 +460,7 @@ static const EmuTypeInfo i8259_type = {
     .reset = i8259_reset,
     .state = &i8259_state,
     .class_data = &i8259_intc,
+    .post_load = i8259_post_load,
 };
 
 static bool dev_pic_init(EmuPlugin *self, GError **errp)

@@ -493,6 +493,15 @@ static const EmuStateDesc rtc_state = {
     .fields = rtc_state_fields,
 };
 
+static void rtc_post_load(EmuObject *obj)
+{
+    Mc146818 *s = RTC(obj);
+
+    s->irq_level = -1;
+    update_irq(s);
+    arm_timers(s);
+}
+
 static const EmuTypeInfo rtc_type = {
     EMU_TYPE_HEADER,
     .name = "mc146818",
@@ -506,6 +515,7 @@ static const EmuTypeInfo rtc_type = {
     .reset = rtc_reset,
     .finalize = rtc_finalize,
     .state = &rtc_state,
+    .post_load = rtc_post_load,
 };
 
 static bool dev_rtc_init(EmuPlugin *self, GError **errp)

@@ -518,6 +518,15 @@ static const EmuStateDesc uart_state = {
     .fields = uart_state_fields,
 };
 
+static void uart_post_load(EmuObject *obj)
+{
+    Uart16550 *s = UART(obj);
+
+    s->irq_level = -1;
+    uart_update_irq(s);
+    uart_arm_timeout(s);
+}
+
 static const EmuTypeInfo uart_type = {
     EMU_TYPE_HEADER,
     .name = "uart-16550",
@@ -531,6 +540,7 @@ static const EmuTypeInfo uart_type = {
     .reset = uart_reset,
     .finalize = uart_finalize,
     .state = &uart_state,
+    .post_load = uart_post_load,
 };
 
 static bool dev_serial_init(EmuPlugin *self, GError **errp)

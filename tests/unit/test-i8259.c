@@ -333,6 +333,7 @@ static void test_state_roundtrip(void **state)
     assert_true(emu_object_load_state(master, saved->data, saved->len, &err));
     assert_int_equal(inb(0x21), 0x5a);
     assert_int_equal(inb(0x20), 0x01);
+    assert_int_equal(cpu->intr, 1);             /* post_load re-drove INT */
     g_byte_array_unref(saved);
 }
 
