@@ -26,6 +26,7 @@
 #define F1C_SSSE3 (1u << 9)
 #define F1C_CX16  (1u << 13)
 #define F1C_SSE41 (1u << 19)
+#define F1C_SSE42 (1u << 20)
 #define F1C_MOVBE (1u << 22)
 #define F1C_POPCNT (1u << 23)
 #define F7B_BMI1  (1u << 3)
@@ -51,9 +52,9 @@ static const X86Model x86_models[] = {
         0, F81C_LAHF, F81D_SYSCALL | F81D_NX | F81D_LM,
     },
     {
-        "max", "everything emu implements (adds SSE3, SSSE3, SSE4.1, BMI1, BMI2, LZCNT, MOVBE)",
+        "max", "everything emu implements (adds SSE3, SSSE3, SSE4.1, SSE4.2, BMI1, BMI2, LZCNT, MOVBE)",
         "GenuineIntel", "emu x86-64 max CPU", 6, 6, 3, 7, 0x80000004u,
-        F1C_SSE3 | F1C_SSSE3 | F1C_SSE41 | F1C_CX16 | F1C_POPCNT | F1C_MOVBE,
+        F1C_SSE3 | F1C_SSSE3 | F1C_SSE41 | F1C_SSE42 | F1C_CX16 | F1C_POPCNT | F1C_MOVBE,
         F1D_BASE | F1D_TSC | F1D_CX8 | F1D_CMOV | F1D_SSE | F1D_SSE2,
         F7B_BMI1 | F7B_BMI2, F81C_LAHF | F81C_ABM,
         F81D_SYSCALL | F81D_NX | F81D_LM,
@@ -68,14 +69,14 @@ static const X86Model x86_models[] = {
 
 static const EmuCpuModel model_list_64[] = {
     { "emu64", "baseline x86-64 (SSE2, CX16, POPCNT)" },
-    { "max", "everything emu implements (adds SSE3, SSSE3, SSE4.1, BMI1, BMI2, LZCNT, MOVBE)" },
+    { "max", "everything emu implements (adds SSE3, SSSE3, SSE4.1, SSE4.2, BMI1, BMI2, LZCNT, MOVBE)" },
     { "emu32", "i686 with SSE2" },
     { NULL, NULL },
 };
 
 static const EmuCpuModel model_list_32[] = {
     { "emu32", "i686 with SSE2" },
-    { "max", "everything emu implements (adds SSE3, SSSE3, SSE4.1, BMI1, BMI2, LZCNT, MOVBE)" },
+    { "max", "everything emu implements (adds SSE3, SSSE3, SSE4.1, SSE4.2, BMI1, BMI2, LZCNT, MOVBE)" },
     { "emu64", "baseline x86-64 (SSE2, CX16, POPCNT)" },
     { NULL, NULL },
 };

@@ -7,6 +7,7 @@ plugins_cpu_x86_cpu_x86_la_SOURCES = \
 	plugins/cpu-x86/flags.c \
 	plugins/cpu-x86/helpers.c \
 	plugins/cpu-x86/sse.c \
+	plugins/cpu-x86/sse42.c \
 	plugins/cpu-x86/x87.c \
 	plugins/cpu-x86/translate.c
 EXTRA_DIST += plugins/cpu-x86/translate-int.inc plugins/cpu-x86/translate-sse.inc

@@ -141,6 +141,10 @@ EMU_JIT_HELPER(x86_helper_mmx);
 EMU_JIT_HELPER(x86_helper_emms);
 bool x86_mmx_supported(unsigned mnemonic);
 
+/* sse42.c */
+EMU_JIT_HELPER(x86_helper_pcmpstr);
+EMU_JIT_HELPER(x86_helper_crc32);
+
 /* cpu.c */
 extern const EmuCpuClass x86_64_cpu_class, i386_cpu_class;
 

@@ -76,11 +76,13 @@ enum {
     G_STR,          /* rsi/rdi into diff_mem, small rcx */
     G_BTMEM,        /* rcx: bit offset inside diff_mem */
     G_NZ,           /* rbx non-zero (bsf/bsr) */
+    G_STR42,        /* xmm/memory: strings over a small alphabet with some
+                       zeros; rax/rdx: explicit lengths around 0..16 */
 };
 
 /* features */
 enum { F_NONE, F_BMI1, F_BMI2, F_LZCNT, F_POPCNT, F_MOVBE, F_SSSE3,
-       F_SSE41, F_CX16, F_SSE3 };
+       F_SSE41, F_CX16, F_SSE3, F_SSE42 };
 
 /* X(name, flag mask, input shape, feature, "instructions") */
 #define SIZES4(X, n, mask, g, f, op) \
@@ -308,6 +310,14 @@ enum { F_NONE, F_BMI1, F_BMI2, F_LZCNT, F_POPCNT, F_MOVBE, F_SSSE3,
     X(dpps, NONE, G_ANY, F_SSE41, "dpps xmm0, xmm1, 0xf3; dppd xmm2, xmm3, 0x31; dpps xmm1, xmm3, 0x5c") \
     X(mpsadbw, NONE, G_ANY, F_SSE41, "mpsadbw xmm0, xmm1, 5; phminposuw xmm2, xmm3; mpsadbw xmm1, [r12+32], 2") \
     X(pextrd, NONE, G_ANY, F_SSE41, "pextrd eax, xmm1, 2; pinsrq xmm0, rbx, 1; pextrb ecx, xmm2, 9") \
+    PCMPSTR_ALL(X) \
+    X(pcmpestri_w, ALL, G_STR42, F_SSE42, PCMPESTRI_REXW("0x0c") "; mov r8, rcx; " \
+      PCMPESTRI_REXW("0x45") "; mov r9, rcx; pushfq; pop r10; " PCMPESTRM_REXW("0x7a")) \
+    X(pcmpgtq, NONE, G_ANY, F_SSE42, "pcmpgtq xmm0, xmm1; pcmpgtq xmm2, [r12+32]") \
+    X(crc32_8, ALL, G_ANY, F_SSE42, "crc32 eax, bl; crc32 ecx, byte ptr [r12+3]; crc32 rdx, sil") \
+    X(crc32_16, ALL, G_ANY, F_SSE42, "crc32 eax, bx; crc32 ecx, word ptr [r12+6]") \
+    X(crc32_32, ALL, G_ANY, F_SSE42, "crc32 eax, ebx; crc32 ecx, dword ptr [r12+4]") \
+    X(crc32_64, ALL, G_ANY, F_SSE42, "crc32 rax, rbx; crc32 rcx, qword ptr [r12+8]") \
     X(pshufd, NONE, G_ANY, F_NONE, "pshufd xmm0, xmm1, 0x1b; pshufd xmm2, [r12+32], 0xe4") \
     X(pshuflw, NONE, G_ANY, F_NONE, "pshuflw xmm0, xmm1, 0x93; pshufhw xmm2, xmm3, 0x27") \
     X(shufps, NONE, G_ANY, F_NONE, "shufps xmm0, xmm1, 0x4e; shufpd xmm2, xmm3, 1") \
@@ -357,6 +367,27 @@ enum { F_NONE, F_BMI1, F_BMI2, F_LZCNT, F_POPCNT, F_MOVBE, F_SSSE3,
     X87(X, scale, "fld qword ptr [r12+16]; fscale; fstp tbyte ptr [r12+32]; fxtract; fstp tbyte ptr [r12+48]") \
     X87(X, stenv, "fld qword ptr [r12+16]; fnstenv [r12+64]; mov qword ptr [r12+76], 0; " \
                   "mov qword ptr [r12+84], 0; fldenv [r12+64]; fstp qword ptr [r12+32]")
+
+/* SSE4.2 string compares: every imm8 (bit 7 is ignored) through all four
+ * instructions, register and memory sources; flags saved after each. */
+#define PCMPSTR(X, imm) \
+    X(pcmpstr_##imm, ALL, G_STR42, F_SSE42, \
+      "pcmpistri xmm1, xmm2, " #imm "; mov r8, rcx; pushfq; pop r9; " \
+      "pcmpestrm xmm1, [r12+32], " #imm "; movdqu [r12+96], xmm0; pushfq; pop r10; " \
+      "pcmpestri xmm2, xmm3, " #imm "; mov r11, rcx; pushfq; pop rsi; " \
+      "pcmpistrm xmm3, [r12+16], " #imm)
+#define PCMPSTR16(X, h) \
+    PCMPSTR(X, 0x##h##0) PCMPSTR(X, 0x##h##1) PCMPSTR(X, 0x##h##2) PCMPSTR(X, 0x##h##3) \
+    PCMPSTR(X, 0x##h##4) PCMPSTR(X, 0x##h##5) PCMPSTR(X, 0x##h##6) PCMPSTR(X, 0x##h##7) \
+    PCMPSTR(X, 0x##h##8) PCMPSTR(X, 0x##h##9) PCMPSTR(X, 0x##h##a) PCMPSTR(X, 0x##h##b) \
+    PCMPSTR(X, 0x##h##c) PCMPSTR(X, 0x##h##d) PCMPSTR(X, 0x##h##e) PCMPSTR(X, 0x##h##f)
+#define PCMPSTR_ALL(X) \
+    PCMPSTR16(X, 0) PCMPSTR16(X, 1) PCMPSTR16(X, 2) PCMPSTR16(X, 3) \
+    PCMPSTR16(X, 4) PCMPSTR16(X, 5) PCMPSTR16(X, 6) PCMPSTR16(X, 7)
+/* REX.W forms (64-bit explicit lengths in rax/rdx) the assembler has no
+ * syntax for: pcmpestri xmm1, xmm2 / pcmpestrm xmm2, xmm3 */
+#define PCMPESTRI_REXW(imm) ".byte 0x66, 0x48, 0x0f, 0x3a, 0x61, 0xca, " imm
+#define PCMPESTRM_REXW(imm) ".byte 0x66, 0x48, 0x0f, 0x3a, 0x60, 0xd3, " imm
 
 /* MMX: mm0, mm1 from memory, mm2 from rax; results back to memory. */
 #define MMX(X, name, text) \
@@ -456,6 +487,25 @@ static void shape_div(Regs *r, unsigned bits, bool sign)
     }
 }
 
+static int64_t str_len(void)
+{
+    return rnd() % 8 ? (int64_t)(rnd() % 41) - 20 : (int64_t)interesting();
+}
+
+static void shape_str42(Regs *r)
+{
+    static const uint8_t alphabet[] = { 'a', 'b', 'c', 0x81, 0xfe, 'a', 'b', 0 };
+    uint8_t *x = (uint8_t *)r->xmm;
+    for (unsigned i = 0; i < sizeof(r->xmm); i++) {
+        x[i] = alphabet[rnd() % (rnd() % 4 ? 7 : 8)];
+    }
+    for (unsigned i = 0; i < 64; i++) {
+        diff_mem[i] = alphabet[rnd() % (rnd() % 4 ? 7 : 8)];
+    }
+    r->r[RAX] = (uint64_t)str_len();
+    r->r[RDX] = (uint64_t)str_len();
+}
+
 static void make_inputs(Regs *r, int gen)
 {
     for (int i = 0; i < 10; i++) {
@@ -490,6 +540,7 @@ static void make_inputs(Regs *r, int gen)
         }
         break;
     case G_BTMEM: r->r[RCX] = (uint64_t)((int64_t)(rnd() % 1024) - 512); break;
+    case G_STR42: shape_str42(r); break;
     case G_NZ: if ((r->r[RBX] & 0xffff) == 0) r->r[RBX] |= 1ull << (rnd() % 16); break;
     default: break;
     }
@@ -526,6 +577,7 @@ static bool has_feature(int f)
         case F_SSSE3: return c & (1u << 9);
         case F_SSE41: return c & (1u << 19);
         case F_SSE3: return c & 1u;
+        case F_SSE42: return c & (1u << 20);
         default: return c & (1u << 13);     /* CX16 */
         }
     }
