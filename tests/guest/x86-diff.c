@@ -76,6 +76,7 @@ enum {
     G_STR,          /* rsi/rdi into diff_mem, small rcx */
     G_BTMEM,        /* rcx: bit offset inside diff_mem */
     G_NZ,           /* rbx non-zero (bsf/bsr) */
+    G_FNEAR,        /* doubles at mem+8 and mem+16 with exponents within 70 */
     G_STR42,        /* xmm/memory: strings over a small alphabet with some
                        zeros; rax/rdx: explicit lengths around 0..16 */
 };
@@ -365,6 +366,11 @@ enum { F_NONE, F_BMI1, F_BMI2, F_LZCNT, F_POPCNT, F_MOVBE, F_SSSE3,
     X87(X, cmov, "fld qword ptr [r12+16]; cmp rbx, rcx; fcmovb st, st(1); fcmovnbe st, st(1); fstp tbyte ptr [r12+40]") \
     X87(X, m80, "fld tbyte ptr [r12+16]; fadd st, st(1); fstp tbyte ptr [r12+32]") \
     X87(X, scale, "fld qword ptr [r12+16]; fscale; fstp tbyte ptr [r12+32]; fxtract; fstp tbyte ptr [r12+48]") \
+    X87G(X, prem, G_FNEAR, "fld qword ptr [r12+16]; fprem; fstp tbyte ptr [r12+32]; fnstsw ax") \
+    X87G(X, prem1, G_FNEAR, "fld qword ptr [r12+16]; fprem1; fstp tbyte ptr [r12+32]; fnstsw ax") \
+    X87G(X, prem_near, G_FNEAR, "fld qword ptr [r12+8]; fmul qword ptr [r12+16]; fld st(1); fprem; fnstsw ax; " \
+        "mov ebx, eax; fprem1; fstp tbyte ptr [r12+32]; fnstsw ax; fstp st(0)") \
+    X87(X, prem_empty, "fprem; fld st(0); fprem1; fstp tbyte ptr [r12+32]; fnstsw ax") \
     X87(X, stenv, "fld qword ptr [r12+16]; fnstenv [r12+64]; mov qword ptr [r12+76], 0; " \
                   "mov qword ptr [r12+84], 0; fldenv [r12+64]; fstp qword ptr [r12+32]")
 
@@ -400,8 +406,9 @@ enum { F_NONE, F_BMI1, F_BMI2, F_LZCNT, F_POPCNT, F_MOVBE, F_SSSE3,
 
 /* x87: from a clean state, ST0 = the double at [r12+8]; ends with the
  * stack emptied and the status word at [r12+72]. */
-#define X87(X, name, text) \
-    X(x87_##name, ALL, G_ANY, F_NONE, \
+#define X87(X, name, text) X87G(X, name, G_ANY, text)
+#define X87G(X, name, g, text) \
+    X(x87_##name, ALL, g, F_NONE, \
       "fninit; fld qword ptr [r12+8]; " text "; fnstsw word ptr [r12+72]; fninit")
 
 #define DECLARE(name, mask, g, f, text) \
@@ -487,6 +494,21 @@ static void shape_div(Regs *r, unsigned bits, bool sign)
     }
 }
 
+static void shape_fnear(void)
+{
+    uint64_t x, y;
+    memcpy(&x, diff_mem + 8, 8);
+    memcpy(&y, diff_mem + 16, 8);
+    uint64_t ex = 0x3ff + rnd() % 400 - 200, ey = ex + rnd() % 141 - 70;
+    x = (x & ~(0x7ffull << 52)) | ex << 52;
+    y = (y & ~(0x7ffull << 52)) | ey << 52;
+    if (rnd() % 8 == 0) {
+        y = x + rnd() % 5 - 2;          /* quotient near 1 */
+    }
+    memcpy(diff_mem + 8, &x, 8);
+    memcpy(diff_mem + 16, &y, 8);
+}
+
 static int64_t str_len(void)
 {
     return rnd() % 8 ? (int64_t)(rnd() % 41) - 20 : (int64_t)interesting();
@@ -541,6 +563,7 @@ static void make_inputs(Regs *r, int gen)
         break;
     case G_BTMEM: r->r[RCX] = (uint64_t)((int64_t)(rnd() % 1024) - 512); break;
     case G_STR42: shape_str42(r); break;
+    case G_FNEAR: shape_fnear(); break;
     case G_NZ: if ((r->r[RBX] & 0xffff) == 0) r->r[RBX] |= 1ull << (rnd() % 16); break;
     default: break;
     }
