@@ -44,8 +44,18 @@ static bool st_valid(const X86CpuState *e, unsigned i)
     return e->fptag & (1u << phys_of(e, i));
 }
 
+/* Set by a stack underflow in the current instruction: the masked
+ * response then stores the indefinite QNaN whatever the other operand. */
+static _Thread_local bool stack_underflow;
+
+static FloatX80 unless_underflow(FloatX80 r)
+{
+    return stack_underflow ? x80_default_nan : r;
+}
+
 static void stack_fault(X86CpuState *e, bool overflow)
 {
+    stack_underflow |= !overflow;
     e->fpus |= X80_FLAG_IE | 0x40;          /* IE + SF */
     e->fpus = (uint16_t)((e->fpus & ~X80_C1) | (overflow ? X80_C1 : 0));
 }
@@ -86,6 +96,7 @@ static void pop(X86CpuState *e)
 static void begin(X86CpuState *e, X80Status *st)
 {
     x80_status_from_cw(st, e->fpuc);
+    stack_underflow = false;
     st->flags = 0;
     st->c1 = false;
 }
@@ -196,7 +207,7 @@ static void do_arith(X86CpuState *e, X80BinOp op, bool pops, bool is_int,
     if (OPND_KIND(c, 0) == K_MEM) {
         FloatX80 b = is_int ? load_mem_int(addr, OPND_BYTES(c))
                             : load_mem_float(addr, OPND_BYTES(c), st);
-        st_set(e, 0, x80_binop(op, st_get(e, 0), b, st));
+        st_set(e, 0, unless_underflow(x80_binop(op, st_get(e, 0), b, st)));
         return;
     }
     unsigned dst = OPND_IDX(c, 0);
@@ -206,7 +217,7 @@ static void do_arith(X86CpuState *e, X80BinOp op, bool pops, bool is_int,
         src = 0;
     }
     /* operands in the order of the instruction: dst = dst op src */
-    st_set(e, dst, x80_binop(op, st_get(e, dst), st_get(e, src), st));
+    st_set(e, dst, unless_underflow(x80_binop(op, st_get(e, dst), st_get(e, src), st)));
     if (pops) {
         pop(e);
     }
@@ -288,25 +299,25 @@ static bool do_constant_or_unary(X86CpuState *e, unsigned m, X80Status *st)
     case M(FRNDINT): st_set(e, 0, x80_round_to_int(st_get(e, 0), st)); return true;
     case M(F2XM1): st_set(e, 0, x80_f2xm1(st_get(e, 0), st)); return true;
     case M(FSCALE):
-        st_set(e, 0, x80_scale(st_get(e, 0), st_get(e, 1), st));
+        st_set(e, 0, unless_underflow(x80_scale(st_get(e, 0), st_get(e, 1), st)));
         return true;
     case M(FYL2X):
-        st_set(e, 1, x80_fyl2x(st_get(e, 0), st_get(e, 1), st));
+        st_set(e, 1, unless_underflow(x80_fyl2x(st_get(e, 0), st_get(e, 1), st)));
         pop(e);
         return true;
     case M(FYL2XP1):
-        st_set(e, 1, x80_fyl2xp1(st_get(e, 0), st_get(e, 1), st));
+        st_set(e, 1, unless_underflow(x80_fyl2xp1(st_get(e, 0), st_get(e, 1), st)));
         pop(e);
         return true;
     case M(FPATAN):
-        st_set(e, 1, x80_fpatan(st_get(e, 0), st_get(e, 1), st));
+        st_set(e, 1, unless_underflow(x80_fpatan(st_get(e, 0), st_get(e, 1), st)));
         pop(e);
         return true;
     case M(FPREM): case M(FPREM1): {
         uint16_t cc = 0;
         FloatX80 r = m == M(FPREM) ? x80_prem(st_get(e, 0), st_get(e, 1), st, &cc)
                                    : x80_prem1(st_get(e, 0), st_get(e, 1), st, &cc);
-        st_set(e, 0, r);
+        st_set(e, 0, unless_underflow(r));
         set_cc(e, st, cc);
         return true;
     }

@@ -22,6 +22,7 @@ typedef struct Regs {
     uint64_t r[10];         /* rax rbx rcx rdx rsi rdi r8 r9 r10 r11 */
     uint64_t flags;
     uint64_t xmm[8];        /* xmm0..xmm3, two quads each */
+    uint64_t mxcsr;         /* in: exceptions masked, random RC/DAZ/FTZ/flags */
 } Regs;
 
 enum { RAX, RBX, RCX, RDX, RSI, RDI, R8, R9, R10, R11 };
@@ -40,9 +41,11 @@ asm(".text\n"
     "  mov 24(%r15), %rdx\n  mov 32(%r15), %rsi\n  mov 40(%r15), %rdi\n"
     "  mov 48(%r15), %r8\n  mov 56(%r15), %r9\n  mov 64(%r15), %r10\n"
     "  mov 72(%r15), %r11\n"
+    "  ldmxcsr 152(%r15)\n"
     "  pushq 80(%r15)\n  popfq\n"
     "  call *%r14\n"
     "  pushfq\n  popq 80(%r15)\n"
+    "  stmxcsr 152(%r15)\n  pushq $0x1f80\n  ldmxcsr (%rsp)\n  pop %r13\n"
     "  mov %rax, 0(%r15)\n  mov %rbx, 8(%r15)\n  mov %rcx, 16(%r15)\n"
     "  mov %rdx, 24(%r15)\n  mov %rsi, 32(%r15)\n  mov %rdi, 40(%r15)\n"
     "  mov %r8, 48(%r15)\n  mov %r9, 56(%r15)\n  mov %r10, 64(%r15)\n"
@@ -76,6 +79,7 @@ enum {
     G_STR,          /* rsi/rdi into diff_mem, small rcx */
     G_BTMEM,        /* rcx: bit offset inside diff_mem */
     G_NZ,           /* rbx non-zero (bsf/bsr) */
+    G_FSPECIAL,     /* doubles at mem+8, mem+16: often NaN, inf, 0, denormal */
     G_FNEAR,        /* doubles at mem+8 and mem+16 with exponents within 70 */
     G_STR42,        /* xmm/memory: strings over a small alphabet with some
                        zeros; rax/rdx: explicit lengths around 0..16 */
@@ -370,7 +374,11 @@ enum { F_NONE, F_BMI1, F_BMI2, F_LZCNT, F_POPCNT, F_MOVBE, F_SSSE3,
     X87G(X, prem1, G_FNEAR, "fld qword ptr [r12+16]; fprem1; fstp tbyte ptr [r12+32]; fnstsw ax") \
     X87G(X, prem_near, G_FNEAR, "fld qword ptr [r12+8]; fmul qword ptr [r12+16]; fld st(1); fprem; fnstsw ax; " \
         "mov ebx, eax; fprem1; fstp tbyte ptr [r12+32]; fnstsw ax; fstp st(0)") \
-    X87(X, prem_empty, "fprem; fld st(0); fprem1; fstp tbyte ptr [r12+32]; fnstsw ax") \
+    X87G(X, underflow, G_FSPECIAL, "fadd st, st(1); fstp tbyte ptr [r12+32]; fld qword ptr [r12+16]; fscale; " \
+        "fstp tbyte ptr [r12+48]; fld qword ptr [r12+8]; fprem1; fstp qword ptr [r12+64]") \
+    X87G(X, special, G_FSPECIAL, "fld qword ptr [r12+16]; fprem; fld st(0); fstp tbyte ptr [r12+32]; fld qword ptr [r12+8]; " \
+        "fdivr st, st(1); fstp tbyte ptr [r12+48]; fsqrt; fstp tbyte ptr [r12+64]") \
+    X87G(X, prem_empty, G_FSPECIAL, "fprem; fld st(0); fprem1; fstp tbyte ptr [r12+32]; fnstsw ax") \
     X87(X, stenv, "fld qword ptr [r12+16]; fnstenv [r12+64]; mov qword ptr [r12+76], 0; " \
                   "mov qword ptr [r12+84], 0; fldenv [r12+64]; fstp qword ptr [r12+32]")
 
@@ -494,6 +502,20 @@ static void shape_div(Regs *r, unsigned bits, bool sign)
     }
 }
 
+static void shape_fspecial(void)
+{
+    static const uint64_t v[] = {
+        0x7ff0000000000001ull, 0xfff8000000000000ull, 0x7ff8000000012345ull,
+        0x7ff0000000000000ull, 0xfff0000000000000ull, 0, 1ull << 63, 1,
+        0x800fffffffffffffull, 0x3ff0000000000000ull,
+    };
+    for (int k = 8; k <= 16; k += 8) {
+        if (rnd() & 1) {
+            memcpy(diff_mem + k, &v[rnd() % (sizeof(v) / sizeof(v[0]))], 8);
+        }
+    }
+}
+
 static void shape_fnear(void)
 {
     uint64_t x, y;
@@ -537,6 +559,10 @@ static void make_inputs(Regs *r, int gen)
         r->xmm[i] = interesting();
     }
     r->flags = (rnd() & (CF | PF | AF | ZF | SF | OF)) | 0x202;
+    r->mxcsr = 0x1f80;
+    if (rnd() & 1) {        /* rounding, DAZ (0x40), FTZ (0x8000), sticky flags */
+        r->mxcsr |= (rnd() & 0x6000) | (rnd() & 0x8040) | (rnd() % 4 ? 0 : rnd() & 0x3f);
+    }
     for (unsigned i = 0; i < sizeof(diff_mem); i++) {
         diff_mem[i] = (uint8_t)rnd();
     }
@@ -564,6 +590,7 @@ static void make_inputs(Regs *r, int gen)
     case G_BTMEM: r->r[RCX] = (uint64_t)((int64_t)(rnd() % 1024) - 512); break;
     case G_STR42: shape_str42(r); break;
     case G_FNEAR: shape_fnear(); break;
+    case G_FSPECIAL: shape_fspecial(); break;
     case G_NZ: if ((r->r[RBX] & 0xffff) == 0) r->r[RBX] |= 1ull << (rnd() % 16); break;
     default: break;
     }
@@ -638,7 +665,8 @@ int main(int argc, char **argv)
             for (int k = 0; k < 8; k++) {
                 printf(" %llx", (unsigned long long)r.xmm[k]);
             }
-            printf(" m %016llx\n", (unsigned long long)mem_hash());
+            printf(" m %016llx mx %04llx/%04llx\n", (unsigned long long)mem_hash(),
+                   (unsigned long long)in.mxcsr, (unsigned long long)r.mxcsr);
             ran++;
         }
     }
