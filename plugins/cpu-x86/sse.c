@@ -452,7 +452,8 @@ static double fop(unsigned k, double x, double y)
             fpst.flags |= snan_d(y) ? MX_IE : 0;
             return quiet_d(y);
         }
-        return out_d(sqrt(in_d(y, true)));
+        /* a negative operand is invalid before it is a denormal */
+        return out_d(sqrt(in_d(y, !(y < 0))));
     }
     if (isnan(x) || isnan(y)) {
         if (k == OP_MIN || k == OP_MAX) {   /* the second operand, IE */
@@ -482,7 +483,8 @@ static float fopf(unsigned k, float x, float y)
             fpst.flags |= snan_f(y) ? MX_IE : 0;
             return quiet_f(y);
         }
-        return out_f(sqrtf(in_f(y, true)));
+        /* a negative operand is invalid before it is a denormal */
+        return out_f(sqrtf(in_f(y, !(y < 0))));
     }
     if (isnan(x) || isnan(y)) {
         if (k == OP_MIN || k == OP_MAX) {
@@ -585,6 +587,36 @@ static float cvt_d2f(double x)
     return out_f((float)in_d(x, true));
 }
 
+/* RCPPS/RSQRTPS: hardware returns a vendor-specific approximation within
+ * 1.5 * 2^-12 relative error; this returns the correctly rounded value,
+ * which is within the bound.  Denormal inputs count as zero, denormal
+ * results flush to zero, no flags are raised. */
+static float approx_value(float x, bool rsqrt)
+{
+    if (isnan(x)) {
+        return quiet_f(x);
+    }
+    if (fpclassify(x) == FP_SUBNORMAL || x == 0) {
+        return copysignf(INFINITY, x);
+    }
+    if (rsqrt && x < 0) {
+        return quiet_f(-NAN);       /* the default NaN */
+    }
+    float r = (float)(rsqrt ? 1.0 / sqrt((double)x) : 1.0 / (double)x);
+    return fpclassify(r) == FP_SUBNORMAL ? copysignf(0.0f, r) : r;
+}
+
+static float approx_recip(float x, bool rsqrt)
+{
+    fexcept_t saved;
+    fegetexceptflag(&saved, FE_ALL_EXCEPT);
+    FP_BARRIER(x);
+    float r = approx_value(x, rsqrt);
+    FP_BARRIER(r);
+    fesetexceptflag(&saved, FE_ALL_EXCEPT);
+    return r;
+}
+
 /* kind of float op and its shape: sd, ss, pd, ps */
 static bool float_kind(unsigned m, unsigned *k, unsigned *shape)
 {
@@ -657,6 +689,10 @@ static bool sse_float(unsigned m, X86Xmm *r, const X86Xmm *a, const X86Xmm *b,
     case M(MOVDDUP): r->q[0] = b->q[0]; r->q[1] = b->q[0]; break;
     case M(MOVSHDUP): { uint32_t x = b->l[1], y = b->l[3]; r->l[0] = r->l[1] = x; r->l[2] = r->l[3] = y; break; }
     case M(MOVSLDUP): { uint32_t x = b->l[0], y = b->l[2]; r->l[0] = r->l[1] = x; r->l[2] = r->l[3] = y; break; }
+    case M(RCPSS): case M(RSQRTSS): r->f[0] = approx_recip(b->f[0], m == M(RSQRTSS)); break;
+    case M(RCPPS): case M(RSQRTPS):
+        for (i = 0; i < 4; i++) r->f[i] = approx_recip(b->f[i], m == M(RSQRTPS));
+        break;
     case M(CVTSD2SS): r->f[0] = cvt_d2f(b->d[0]); break;
     case M(CVTSS2SD): r->d[0] = cvt_f2d(b->f[0]); break;
     case M(CVTPS2PD): { float x = b->f[0], y = b->f[1]; r->d[0] = cvt_f2d(x); r->d[1] = cvt_f2d(y); break; }
@@ -1072,6 +1108,20 @@ EMU_JIT_HELPER(x86_helper_mmx)
         }
         emu_jit_raise(EMU_EXCP_ILLEGAL, 0, true);
     }
+}
+
+/* a = address, b = data offset in env, c = mask offset, d = bytes */
+EMU_JIT_HELPER(x86_helper_maskmov)
+{
+    const uint8_t *data = (const uint8_t *)env + b;
+    const uint8_t *mask = (const uint8_t *)env + c;
+    uint8_t *mem = (uint8_t *)(uintptr_t)(x86_guest_base + a);
+    for (unsigned i = 0; i < d; i++) {
+        if (mask[i] & 0x80) {
+            mem[i] = data[i];
+        }
+    }
+    return 0;
 }
 
 EMU_JIT_HELPER(x86_helper_emms)

@@ -139,6 +139,7 @@ EMU_JIT_HELPER(x86_helper_sse_cvt);
 bool x86_sse_supported(unsigned mnemonic);
 EMU_JIT_HELPER(x86_helper_mmx);
 EMU_JIT_HELPER(x86_helper_emms);
+EMU_JIT_HELPER(x86_helper_maskmov);
 bool x86_mmx_supported(unsigned mnemonic);
 
 /* sse42.c */

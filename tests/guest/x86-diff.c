@@ -289,6 +289,17 @@ enum { F_NONE, F_BMI1, F_BMI2, F_LZCNT, F_POPCNT, F_MOVBE, F_SSSE3,
     SSE2OP(X, cvtsd2ss, "cvtsd2ss") SSE2OP(X, cvtss2sd, "cvtss2sd") \
     SSE2OP(X, cvtdq2pd, "cvtdq2pd") SSE2OP(X, cvttpd2dq, "cvttpd2dq") \
     SSE2OP(X, cvtdq2ps, "cvtdq2ps") SSE2OP(X, cvttps2dq, "cvttps2dq") \
+    SSE2OP(X, cvtpd2dq, "cvtpd2dq") SSE2OP(X, cvtps2dq, "cvtps2dq") \
+    SSE2OP(X, cvtps2pd, "cvtps2pd") SSE2OP(X, cvtpd2ps, "cvtpd2ps") \
+    SSE2OP(X, sqrtps, "sqrtps") SSE2OP(X, minss, "minss") SSE2OP(X, cmpss, "cmpltss") \
+    X(comisd, ALL, G_ANY, F_NONE, "comisd xmm0, xmm1; setc al; ucomiss xmm2, xmm3; setp bl; comiss xmm1, [r12+32]") \
+    X(cmpps_all, NONE, G_ANY, F_NONE, "cmpps xmm0, xmm1, 0; cmpps xmm1, xmm2, 1; cmpps xmm2, xmm3, 2; " \
+      "cmpps xmm3, xmm0, 3; cmppd xmm0, xmm1, 4; cmppd xmm1, xmm2, 5; cmppd xmm2, xmm3, 6; cmpsd xmm3, xmm1, 7") \
+    X(rcp, NONE, G_ANY, F_NONE, RCP_CHECK("rcpps", "", "0x3a000000")) \
+    X(rsqrt, NONE, G_ANY, F_NONE, RCP_CHECK("rsqrtps", "mulps xmm0, xmm2; ", "0x3a800000")) \
+    X(rcp_special, NONE, G_ANY, F_NONE, RCP_SPECIAL("rcpps", "0x7e800000")) \
+    X(rsqrt_special, NONE, G_ANY, F_NONE, RCP_SPECIAL("rsqrtps", "0x7f7fffff")) \
+    X(rcpss, NONE, G_ANY, F_NONE, "rcpss xmm0, xmm1; rsqrtss xmm2, xmm3; psrlq xmm0, 32; psrlq xmm2, 32") \
     SSE2OP(X, unpcklps, "unpcklps") SSE2OP(X, unpckhpd, "unpckhpd") \
     X(pshufb, NONE, G_ANY, F_SSSE3, "pshufb xmm0, xmm1") \
     X(addsubpd, NONE, G_ANY, F_SSE3, "addsubpd xmm0, xmm1; addsubps xmm2, [r12+32]; haddpd xmm1, xmm3") \
@@ -350,6 +361,11 @@ enum { F_NONE, F_BMI1, F_BMI2, F_LZCNT, F_POPCNT, F_MOVBE, F_SSSE3,
     MMX(X, shifti, "psllq mm0, 13; psrlw mm1, 3; psrad mm2, 7") \
     MMX(X, pshufw, "pshufw mm0, mm1, 0x1b; pshufw mm2, qword ptr [r12+24], 0x93") \
     MMX(X, movd, "movd ecx, mm0; movd mm1, ebx; movq rsi, mm2; pmovmskb edi, mm0") \
+    MMX(X, cvt, "cvtpi2ps xmm0, mm1; cvtpi2pd xmm1, mm0; cvtps2pi mm2, xmm2; cvttpd2pi mm0, xmm3; " \
+        "cvtpd2pi mm1, [r12+32]; cvttps2pi mm2, qword ptr [r12+48]; cvtpi2ps xmm3, qword ptr [r12+8]; " \
+        "cvtpi2pd xmm2, qword ptr [r12+16]") \
+    MMX(X, movq2dq, "movq2dq xmm0, mm1; movdq2q mm2, xmm1; movntq [r12+56], mm0; movdq2q mm1, xmm3") \
+    MMX(X, maskmov, "lea rdi, [r12+64]; maskmovq mm0, mm1; add rdi, 5; maskmovdqu xmm0, xmm1") \
     MMX(X, pextrw, "pextrw ecx, mm0, 2; pinsrw mm1, ebx, 3") \
     X87(X, add, "fadd qword ptr [r12+16]; fstp tbyte ptr [r12+32]") \
     X87(X, sub, "fld tbyte ptr [r12+16]; fsubp st(1), st; fstp qword ptr [r12+32]") \
@@ -402,6 +418,24 @@ enum { F_NONE, F_BMI1, F_BMI2, F_LZCNT, F_POPCNT, F_MOVBE, F_SSSE3,
  * syntax for: pcmpestri xmm1, xmm2 / pcmpestrm xmm2, xmm3 */
 #define PCMPESTRI_REXW(imm) ".byte 0x66, 0x48, 0x0f, 0x3a, 0x61, 0xca, " imm
 #define PCMPESTRM_REXW(imm) ".byte 0x66, 0x48, 0x0f, 0x3a, 0x60, 0xd3, " imm
+
+/* RCPPS/RSQRTPS approximations are vendor-specific: RCP_CHECK leaves a
+ * mask of the lanes where x * rcp(x) (or x * rsqrt(x)^2) is within tol of
+ * 1; RCP_SPECIAL the exact results for zero, denormal, infinite and NaN
+ * inputs (and for RCPPS, huge ones with denormal results), zero elsewhere. */
+#define SPLAT(reg, bits) "mov eax, " bits "; movd " reg ", eax; pshufd " reg ", " reg ", 0; "
+#define RCP_CHECK(op, square, tol) \
+    "sub rsp, 8; stmxcsr [rsp]; " \
+    "movaps xmm0, xmm1; " op " xmm2, xmm1; mulps xmm0, xmm2; " square \
+    SPLAT("xmm3", "0x3f800000") "subps xmm0, xmm3; " \
+    SPLAT("xmm3", "0x7fffffff") "andps xmm0, xmm3; " \
+    SPLAT("xmm3", tol) "cmpltps xmm0, xmm3; xorps xmm2, xmm2; " \
+    "ldmxcsr [rsp]; add rsp, 8"     /* flags of the check itself differ */
+#define RCP_SPECIAL(op, huge) \
+    SPLAT("xmm3", "0x7fffffff") "andps xmm3, xmm1; movaps xmm2, xmm3; " \
+    SPLAT("xmm0", "0x00800000") "cmpltps xmm2, xmm0; " \
+    SPLAT("xmm0", huge) "cmpnleps xmm3, xmm0; orps xmm2, xmm3; " \
+    op " xmm0, xmm1; andps xmm0, xmm2"
 
 /* MMX: mm0, mm1 from memory, mm2 from rax; results back to memory. */
 #define MMX(X, name, text) \
