@@ -323,8 +323,10 @@ int user_cpu_loop(EmuJitCpu *cpu)
                               user_cfg.cls->get_reg(emu_jit_cpu_env(cpu),
                                                     EMU_X86_RIP));
             break;
-        case EMU_EXCP_FPE:
-            user_force_signal(cpu, SIGFPE, FPE_FLTINV, 0);
+        case EMU_EXCP_FPE:      /* aux: the si_code the CPU computed */
+            user_force_signal(cpu, SIGFPE, aux ? (int)aux : FPE_FLTINV,
+                              user_cfg.cls->get_reg(emu_jit_cpu_env(cpu),
+                                                    EMU_X86_RIP));
             break;
         case EMU_EXCP_TRAP:
             user_force_signal(cpu, SIGTRAP, SI_KERNEL, 0);

@@ -367,9 +367,14 @@ static bool ftz_on(void)
 static double out_d(double r)
 {
     FP_BARRIER(r);
-    if (ftz_on() && fpclassify(r) == FP_SUBNORMAL) {
-        fpst.flags |= MX_UE | MX_PE;
-        return copysign(0.0, r);
+    if (fpclassify(r) == FP_SUBNORMAL) {
+        if (ftz_on()) {
+            fpst.flags |= MX_UE | MX_PE;
+            return copysign(0.0, r);
+        }
+        if (!(fpst.mxcsr & (MX_UE << 7))) {
+            fpst.flags |= MX_UE;    /* unmasked: tininess alone signals */
+        }
     }
     return r;
 }
@@ -377,9 +382,14 @@ static double out_d(double r)
 static float out_f(float r)
 {
     FP_BARRIER(r);
-    if (ftz_on() && fpclassify(r) == FP_SUBNORMAL) {
-        fpst.flags |= MX_UE | MX_PE;
-        return copysignf(0.0f, r);
+    if (fpclassify(r) == FP_SUBNORMAL) {
+        if (ftz_on()) {
+            fpst.flags |= MX_UE | MX_PE;
+            return copysignf(0.0f, r);
+        }
+        if (!(fpst.mxcsr & (MX_UE << 7))) {
+            fpst.flags |= MX_UE;    /* unmasked: tininess alone signals */
+        }
     }
     return r;
 }

@@ -1,10 +1,13 @@
 # Guest programs for the linux-user tests, built for the host (x86_64) as
 # static executables.  No sanitizers: they run under the emulator.
 if HOST_X86_64
-check_PROGRAMS += tests/guest/x86-diff tests/guest/x86-smc
+check_PROGRAMS += tests/guest/x86-diff tests/guest/x86-smc tests/guest/x86-fpe
 tests_guest_x86_diff_SOURCES = tests/guest/x86-diff.c
 tests_guest_x86_diff_CFLAGS = -O1 $(WARN_CFLAGS)
 tests_guest_x86_diff_LDFLAGS = -all-static
+tests_guest_x86_fpe_SOURCES = tests/guest/x86-fpe.c
+tests_guest_x86_fpe_CFLAGS = -O1 $(WARN_CFLAGS)
+tests_guest_x86_fpe_LDFLAGS = -all-static
 tests_guest_x86_smc_SOURCES = tests/guest/x86-smc.c
 tests_guest_x86_smc_CFLAGS = -O1 $(WARN_CFLAGS)
 tests_guest_x86_smc_LDFLAGS = -all-static
