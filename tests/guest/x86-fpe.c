@@ -1,14 +1,16 @@
 /*
- * Floating-point exceptions with the host CPU as oracle: SSE instructions
- * run on special operands with one MXCSR exception unmasked at a time
- * (and all of them, and none).  Prints, for every case, either the
- * SIGFPE's si_code and faulting offset or the result and MXCSR after.
+ * Floating-point exceptions with the host CPU as oracle: SSE and x87
+ * instructions run on special operands with one exception unmasked at a
+ * time in MXCSR or the x87 control word (and all of them, and none).
+ * Prints, for every case, either the SIGFPE's si_code and faulting
+ * offset or the result and MXCSR or x87 status word after.
  * The test script compares the native output with emu-x86_64's.
  *
  * usage: x86-fpe
  */
 #include <setjmp.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -36,9 +38,31 @@ typedef void CaseFn(uint32_t *mxcsr, uint64_t *ops);
         "  movdqu [rsi], xmm0\n  stmxcsr [rdi]\n  ret\n.att_syntax prefix\n");
 OPS(DECLARE)
 
-static const struct { const char *name; CaseFn *fn; } ops[] = {
-#define ENTRY(name, text) { #name, case_##name },
+/* x87: ST0 = a[0], ST1 = b[0]; an unmasked exception traps at the next
+ * waiting instruction (the fstp, or an explicit fwait).  Results: ST0 and
+ * ST1 as doubles, the status word at mxcsr[1] when nothing trapped. */
+#define X87OPS(X) \
+    X(fadd, "fadd st, st(1)") X(fdiv, "fdiv st, st(1)") X(fdivr_wait, "fdivr st, st(1); fwait") \
+    X(fmul, "fmul st, st(1)") X(fsqrt, "fsqrt") X(fcom, "fcom st(1)") \
+    X(fucomi, "fucomi st, st(1)") X(fprem, "fprem") X(fscale, "fscale") \
+    X(fist, "fist dword ptr [rsi+24]") X(fst32, "fst dword ptr [rsi+28]") \
+    X(fxtract, "fxtract; fstp st(0)") X(frndint, "frndint") \
+    X(fld_empty, "fstp st(0); fadd st, st(1)") \
+    X(fnstsw_es, "fdiv st, st(1); fnstsw word ptr [rdi+8]; fnclex") \
+    X(fldcw_unmask, "fdiv st, st(1); fldcw word ptr [rdi+12]; fwait")
+#define X87DECLARE(name, text) \
+    extern CaseFn case_x87_##name; \
+    asm(".text\n.intel_syntax noprefix\ncase_x87_" #name ":\n" \
+        "  fninit\n  fldcw [rdi]\n  fld qword ptr [rsi+16]\n  fld qword ptr [rsi]\n  " text "\n" \
+        "  fstp qword ptr [rsi]\n  fstp qword ptr [rsi+8]\n  fnstsw [rdi+4]\n  fninit\n  ret\n" \
+        ".att_syntax prefix\n");
+X87OPS(X87DECLARE)
+
+static const struct { const char *name; CaseFn *fn; bool x87; } ops[] = {
+#define ENTRY(name, text) { #name, case_##name, false },
+#define X87ENTRY(name, text) { "x87_" #name, case_x87_##name, true },
     OPS(ENTRY)
+    X87OPS(X87ENTRY)
 };
 
 static const uint64_t values[] = {
@@ -80,17 +104,21 @@ static void run_case(size_t o, uint32_t mx, size_t i, size_t j)
 {
     uint64_t opnd[4] = { values[i], 0x3ff0000000000000ull, values[j],
                          values[(i + j) % NV] };
-    uint32_t mx_out = mx;
+    /* x87: control word, status word out, status from fnstsw_es, and
+     * the control word fldcw_unmask loads (all unmasked) */
+    uint32_t mx_out[4] = { mx, 0, 0, 0x0340 };
     if (sigsetjmp(env, 1)) {
         set_default_mxcsr();
+        asm volatile("fninit");
         printf("%s %04x %zu %zu: SIGFPE code %d at +%ld\n", ops[o].name, mx, i, j,
                got_code, (long)(got_addr - (uintptr_t)ops[o].fn));
         return;
     }
-    ops[o].fn(&mx_out, opnd);
+    ops[o].fn(mx_out, opnd);
     set_default_mxcsr();
-    printf("%s %04x %zu %zu: %016llx %016llx mxcsr %04x\n", ops[o].name, mx, i, j,
-           (unsigned long long)opnd[0], (unsigned long long)opnd[1], mx_out);
+    printf("%s %04x %zu %zu: %016llx %016llx %s %04x %04x\n", ops[o].name, mx, i, j,
+           (unsigned long long)opnd[0], (unsigned long long)opnd[1],
+           ops[o].x87 ? "fsw" : "mxcsr", ops[o].x87 ? mx_out[1] : mx_out[0], mx_out[2]);
 }
 
 int main(void)
@@ -106,8 +134,9 @@ int main(void)
         for (size_t u = 0; u < sizeof(unmask) / sizeof(unmask[0]); u++) {
             for (size_t i = 0; i < NV; i++) {
                 for (size_t j = 0; j < NV; j++) {
-                    run_case(o, (0x1f80 & ~unmask[u]) | ((i + j) % 5 == 0 ? 0x8040 : 0),
-                             i, j);
+                    uint32_t ctl = ops[o].x87 ? 0x37f & ~(unmask[u] >> 7) :
+                        (0x1f80 & ~unmask[u]) | ((i + j) % 5 == 0 ? 0x8040 : 0);
+                    run_case(o, ctl, i, j);
                 }
             }
         }
