@@ -229,8 +229,11 @@ static void copy_state(void *dst, const void *src)
     memcpy(dst, src, sizeof(X86CpuState));
 }
 
-/* FXSAVE image: FCW at 0, FSW at 2, MXCSR at 24, ST0-7 at 32 (16 bytes
- * each), XMM0-15 at 160. */
+/* FXSAVE image (the 64-bit FXSAVE64 layout): FCW at 0, FSW at 2, FOP at
+ * 6, FIP at 8, FDP at 16, MXCSR at 24, ST0-7 at 32 (16 bytes each),
+ * XMM0-15 at 160.  FOP/FIP/FDP are always saved, as Intel CPUs do (the
+ * models are GenuineIntel); AMD CPUs save them only while an exception
+ * is pending (ES set) and write zeros otherwise. */
 void x86_fxsave(const X86CpuState *e, void *buf)
 {
     uint8_t *b = buf;
@@ -239,6 +242,9 @@ void x86_fxsave(const X86CpuState *e, void *buf)
     memcpy(b, &e->fpuc, 2);
     memcpy(b + 2, &sw, 2);
     b[4] = (uint8_t)e->fptag;               /* abridged tags, physical order */
+    memcpy(b + 6, &e->fpu_op, 2);
+    memcpy(b + 8, &e->fpu_ip, 8);
+    memcpy(b + 16, &e->fpu_dp, 8);
     memcpy(b + 24, &e->mxcsr, 4);
     uint32_t mxcsr_mask = 0xffff;
     memcpy(b + 28, &mxcsr_mask, 4);
@@ -259,6 +265,10 @@ void x86_fxrstor(X86CpuState *e, const void *buf)
     e->fpus = sw & ~0x3800u;
     e->fptop = (sw >> 11) & 7;
     e->fptag = b[4];
+    memcpy(&e->fpu_op, b + 6, 2);
+    e->fpu_op &= 0x7ff;
+    memcpy(&e->fpu_ip, b + 8, 8);
+    memcpy(&e->fpu_dp, b + 16, 8);
     memcpy(&e->mxcsr, b + 24, 4);
     for (unsigned i = 0; i < 8; i++) {
         unsigned ph = (e->fptop + i) & 7;

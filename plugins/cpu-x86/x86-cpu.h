@@ -80,6 +80,10 @@ typedef struct X86CpuState {
     uint16_t fpuc, fpus;
     uint16_t fptag;             /* bit i: physical register i in use */
     unsigned fptop;
+    /* the last non-control x87 instruction: address, opcode (11 bits),
+     * memory operand's address (kept by register-only instructions) */
+    uint64_t fpu_ip, fpu_dp;
+    uint16_t fpu_op, fpu_cs;      /* FCS: CS of that instruction, 0 after FNINIT */
     /* model */
     uint32_t cpuid_level, cpuid_xlevel;
     uint32_t cpuid_1_ecx, cpuid_1_edx, cpuid_7_ebx, cpuid_7_ecx;

@@ -449,6 +449,7 @@ static void do_save_restore(X86CpuState *e, unsigned m, uint64_t addr)
         e->fpus = 0;
         e->fptop = 0;
         e->fptag = 0;
+        e->fpu_ip = e->fpu_dp = e->fpu_op = e->fpu_cs = 0;
         return;
     }
     x86_x87_load_env(e, p);     /* FRSTOR: the FLDENV image, then ST(i) */
@@ -488,8 +489,10 @@ static void save_env_words(X86CpuState *e, uint32_t w[7])
     w[0] = e->fpuc | 0xffff0000u;
     w[1] = sw | 0xffff0000u;
     w[2] = full_tags(e) | 0xffff0000u;
-    w[3] = w[4] = w[5] = 0;
-    w[6] = 0xffff0000u;
+    w[3] = (uint32_t)e->fpu_ip;
+    w[4] = e->fpu_cs | ((uint32_t)e->fpu_op << 16);
+    w[5] = (uint32_t)e->fpu_dp;
+    w[6] = e->seg_sel[SEG_DS] | 0xffff0000u;
 }
 
 uint16_t x86_x87_status(const X86CpuState *e)
@@ -507,8 +510,12 @@ void x86_x87_store_env(X86CpuState *e, void *buf)
 
 void x86_x87_load_env(X86CpuState *e, const void *buf)
 {
-    uint32_t w[3];
+    uint32_t w[7];
     memcpy(w, buf, sizeof(w));
+    e->fpu_ip = w[3];
+    e->fpu_op = (uint16_t)((w[4] >> 16) & 0x7ff);
+    e->fpu_cs = (uint16_t)w[4];
+    e->fpu_dp = w[5];
     e->fpuc = (uint16_t)w[0];
     e->fpus = (uint16_t)(w[1] & ~0x3800u);
     e->fptop = (w[1] >> 11) & 7;
@@ -533,6 +540,14 @@ EMU_JIT_HELPER(x86_helper_x87)
     }
     if (m == M(FWAIT)) {
         return 0;
+    }
+    if (m != M(FNSAVE) && m != M(FRSTOR)) {
+        e->fpu_ip = d >> 11;
+        e->fpu_op = (uint16_t)(d & 0x7ff);
+        e->fpu_cs = e->seg_sel[SEG_CS];
+        if (OPND_KIND(c, 0) == K_MEM || OPND_KIND(c, 1) == K_MEM) {
+            e->fpu_dp = b;
+        }
     }
     begin(e, &st);
     if (binop_of(m, &op, &pops, &is_int)) {
@@ -620,7 +635,8 @@ EMU_JIT_HELPER(x86_helper_x87)
     case M(FDECSTP):
         e->fptop = (e->fptop - 1) & 7;
         break;
-    case M(FNOP):
+    case M(FNOP):           /* condition codes unchanged (as AMD does) */
+        st.c1 = (e->fpus & X80_C1) != 0;
         break;
     case M(FNSAVE): case M(FRSTOR):
         do_save_restore(e, m, b);

@@ -27,7 +27,7 @@ typedef struct Regs {
 
 enum { RAX, RBX, RCX, RDX, RSI, RDI, R8, R9, R10, R11 };
 
-uint8_t diff_mem[256] __attribute__((aligned(64)));
+uint8_t diff_mem[256] __attribute__((aligned(64)));  /* hashed after each case */
 void diff_run(Regs *regs, const void *code);
 
 asm(".text\n"
@@ -395,8 +395,10 @@ enum { F_NONE, F_BMI1, F_BMI2, F_LZCNT, F_POPCNT, F_MOVBE, F_SSSE3,
     X87G(X, special, G_FSPECIAL, "fld qword ptr [r12+16]; fprem; fld st(0); fstp tbyte ptr [r12+32]; fld qword ptr [r12+8]; " \
         "fdivr st, st(1); fstp tbyte ptr [r12+48]; fsqrt; fstp tbyte ptr [r12+64]") \
     X87G(X, prem_empty, G_FSPECIAL, "fprem; fld st(0); fprem1; fstp tbyte ptr [r12+32]; fnstsw ax") \
-    X87(X, stenv, "fld qword ptr [r12+16]; fnstenv [r12+64]; mov qword ptr [r12+76], 0; " \
-                  "mov qword ptr [r12+84], 0; fldenv [r12+64]; fstp qword ptr [r12+32]")
+    X87(X, stenv, "fld qword ptr [r12+16]; fadd st, st(1); fnstenv [r12+64]; fldenv [r12+64]; " \
+                  "fstp qword ptr [r12+32]; fnclex; fnstenv [r12+96]; fninit; fnstenv [r12+128]") \
+    X87(X, fsave, "fld qword ptr [r12+16]; fdiv st, st(1); fnsave [r12+140]; fld1; frstor [r12+140]; " \
+                  "fnop; fnstenv [r12+32]")
 
 /* SSE4.2 string compares: every imm8 (bit 7 is ignored) through all four
  * instructions, register and memory sources; flags saved after each. */
