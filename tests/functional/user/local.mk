@@ -2,11 +2,13 @@
 if HOST_X86_64
 TESTS += \
 	tests/functional/user/x86-diff.sh \
+	tests/functional/user/x86-diff32.sh \
 	tests/functional/user/x86-fpe.sh \
 	tests/functional/user/x86-smc.sh \
 	tests/functional/user/busybox.sh \
 	tests/functional/user/programs.sh
 endif
 EXTRA_DIST += tests/functional/user/x86-diff.sh tests/functional/user/x86-fpe.sh \
+	tests/functional/user/x86-diff32.sh \
 	tests/functional/user/x86-smc.sh \
 	tests/functional/user/busybox.sh tests/functional/user/programs.sh
