@@ -8,9 +8,11 @@ plugins_cpu_x86_cpu_x86_la_SOURCES = \
 	plugins/cpu-x86/helpers.c \
 	plugins/cpu-x86/sse.c \
 	plugins/cpu-x86/sse42.c \
+	plugins/cpu-x86/legacy.c \
 	plugins/cpu-x86/x87.c \
 	plugins/cpu-x86/translate.c
-EXTRA_DIST += plugins/cpu-x86/translate-int.inc plugins/cpu-x86/translate-sse.inc
+EXTRA_DIST += plugins/cpu-x86/translate-int.inc plugins/cpu-x86/translate-sse.inc \
+	plugins/cpu-x86/translate-legacy.inc
 plugins_cpu_x86_cpu_x86_la_CPPFLAGS = $(PLUGIN_CPPFLAGS)
 # -frounding-math: sse.c switches the host rounding mode around guest
 # arithmetic, which the compiler must not move or constant-fold across.

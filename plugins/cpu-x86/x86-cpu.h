@@ -146,6 +146,10 @@ EMU_JIT_HELPER(x86_helper_emms);
 EMU_JIT_HELPER(x86_helper_maskmov);
 bool x86_mmx_supported(unsigned mnemonic);
 
+/* legacy.c */
+EMU_JIT_HELPER(x86_helper_legacy);
+EMU_JIT_HELPER(x86_helper_bound);
+
 /* sse42.c */
 EMU_JIT_HELPER(x86_helper_pcmpstr);
 EMU_JIT_HELPER(x86_helper_crc32);

@@ -244,6 +244,7 @@ enum { F_NONE, F_BMI1, F_BMI2, F_LZCNT, F_POPCNT, F_MOVBE, F_SSSE3,
     X(movbe, ALL, G_ANY, F_MOVBE, "movbe eax, dword ptr [r12]; movbe word ptr [r12+8], bx") \
     X(bswap, ALL, G_ANY, F_NONE, "bswap eax; bswap rbx") \
     X(lea, ALL, G_ANY, F_NONE, "lea rax, [rbx+rcx*4+0x123]; lea edx, [rsi+rdi*8-9]; lea r8w, [r9+r10]") \
+    X(xlat, ALL, G_ANY, F_NONE, "mov rbx, r12; xlatb; mov cl, al; and al, 0x7f; lea rbx, [r12+100]; xlatb") \
     X(cbw, ALL, G_ANY, F_NONE, "cbw; cwd") \
     X(cwde, ALL, G_ANY, F_NONE, "cwde; cdq") \
     X(cdqe, ALL, G_ANY, F_NONE, "cdqe; cqo") \
