@@ -2,9 +2,10 @@
  * SSE/SSE2 (and the SSE3/SSSE3/SSE4 pieces glibc's string functions use)
  * as C helpers on the xmm registers in env.  Written lane by lane in
  * portable C; floating point uses the host's IEEE double/float under the
- * guest's rounding mode (C99 fenv), with the exception flags collected
- * from the host's environment plus what the helpers detect themselves
- * (DE, the NaN rules, conversions); DAZ and FTZ are applied in software.
+ * guest's rounding mode (the host's MXCSR on x86-64, C99 fenv elsewhere),
+ * with the exception flags collected from the host's environment plus
+ * what the helpers detect themselves (DE, the NaN rules, conversions);
+ * DAZ and FTZ are applied in software.
  * x86_sse_supported() lists the mnemonics x86_helper_sse() implements, so
  * the translator raises #UD for the rest.
  */
@@ -261,15 +262,81 @@ static bool sse_shuffle(unsigned m, X86Xmm *r, const X86Xmm *a, const X86Xmm *b,
 #define MX_DAZ 0x40u
 #define MX_FTZ 0x8000u
 
+/*
+ * The host's floating-point environment.  host_save()/host_restore()
+ * keep and put back its rounding mode and flags; host_enter(rc) selects a
+ * rounding mode (MXCSR.RC encoding, also ROUNDxx's) with every exception
+ * masked and no flag set; host_round(rc) changes only the mode;
+ * host_flags() returns the flags raised since as MXCSR bits (IE ZE OE UE
+ * PE; DE is computed in software).  On x86-64 hosts this is MXCSR
+ * itself: glibc's fenv functions also save and restore the x87
+ * environment, which costs several times the arithmetic.
+ */
+#define MX_HOST_FLAGS (MX_IE | MX_ZE | MX_OE | MX_UE | MX_PE)
+#if defined(__x86_64__)
+typedef unsigned HostFp;
+static HostFp host_save(void) { return __builtin_ia32_stmxcsr(); }
+static void host_restore(HostFp saved) { __builtin_ia32_ldmxcsr(saved); }
+static void host_enter(unsigned rc) { __builtin_ia32_ldmxcsr(0x1f80u | (rc & 3) << 13); }
+
+static void host_round(unsigned rc)
+{
+    __builtin_ia32_ldmxcsr((__builtin_ia32_stmxcsr() & ~0x6000u) | (rc & 3) << 13);
+}
+
+static uint32_t host_flags(void)
+{
+    return __builtin_ia32_stmxcsr() & MX_HOST_FLAGS;
+}
+#else
 static const int host_modes[4] = {
     FE_TONEAREST, FE_DOWNWARD, FE_UPWARD, FE_TOWARDZERO,
 };
+
+typedef struct HostFp {
+    int round;
+    fexcept_t flags;
+} HostFp;
+
+static HostFp host_save(void)
+{
+    HostFp saved;
+    saved.round = fegetround();
+    fegetexceptflag(&saved.flags, FE_ALL_EXCEPT);
+    return saved;
+}
+
+static void host_restore(HostFp saved)
+{
+    fesetround(saved.round);
+    fesetexceptflag(&saved.flags, FE_ALL_EXCEPT);
+}
+
+static void host_round(unsigned rc)
+{
+    fesetround(host_modes[rc & 3]);
+}
+
+static void host_enter(unsigned rc)
+{
+    host_round(rc);
+    feclearexcept(FE_ALL_EXCEPT);
+}
+
+static uint32_t host_flags(void)
+{
+    int h = fetestexcept(FE_ALL_EXCEPT);
+    return (h & FE_INVALID ? MX_IE : 0) | (h & FE_DIVBYZERO ? MX_ZE : 0) |
+           (h & FE_OVERFLOW ? MX_OE : 0) | (h & FE_UNDERFLOW ? MX_UE : 0) |
+           (h & FE_INEXACT ? MX_PE : 0);
+}
+#endif
 
 /* The guest MXCSR of the instruction being executed and the flags it
  * raised that the host's environment does not report. */
 typedef struct SseFp {
     uint32_t mxcsr, flags;
-    int host_round;
+    HostFp host;
 } SseFp;
 static _Thread_local SseFp fpst;
 
@@ -277,9 +344,8 @@ static void fp_begin(const X86CpuState *e)
 {
     fpst.mxcsr = e->mxcsr;
     fpst.flags = 0;
-    fpst.host_round = fegetround();
-    fesetround(host_modes[(e->mxcsr >> 13) & 3]);
-    feclearexcept(FE_ALL_EXCEPT);
+    fpst.host = host_save();
+    host_enter((e->mxcsr >> 13) & 3);
 }
 
 /* Linux's si_code for #XM: the lowest unmasked flag set in MXCSR. */
@@ -295,13 +361,8 @@ static int fpe_code(uint32_t mxcsr)
  * raises #XM (the destination not yet written) for an unmasked one. */
 static void fp_end(X86CpuState *e)
 {
-    int h = fetestexcept(FE_ALL_EXCEPT);
-    uint32_t f = fpst.flags;
-    f |= (h & FE_INVALID ? MX_IE : 0) | (h & FE_DIVBYZERO ? MX_ZE : 0) |
-         (h & FE_OVERFLOW ? MX_OE : 0) | (h & FE_UNDERFLOW ? MX_UE : 0) |
-         (h & FE_INEXACT ? MX_PE : 0);
-    fesetround(fpst.host_round);
-    feclearexcept(FE_ALL_EXCEPT);
+    uint32_t f = fpst.flags | host_flags();
+    host_restore(fpst.host);
     uint32_t unmasked = f & ~(e->mxcsr >> 7) & 0x3f;
     if (unmasked & (MX_IE | MX_DE | MX_ZE)) {
         /* a pre-computation exception: no result, no later flags */
@@ -315,7 +376,7 @@ static void fp_end(X86CpuState *e)
 
 /* Compiler barriers: host arithmetic on guest values must happen between
  * fp_begin() and fp_end(), which GCC does not guarantee even with
- * -frounding-math (it moves operations across fesetround()). */
+ * -frounding-math (it moves operations across fesetround() or LDMXCSR). */
 #define FP_BARRIER(v) __asm__ volatile("" : "+m"(v))
 
 static bool snan_d(double x)
@@ -533,12 +594,11 @@ static float faddf_x86(float x, float y, bool sub)
  * may raise inexact): callers set IE/PE themselves. */
 static double round_quietly(double x, bool truncate)
 {
-    fexcept_t saved;
-    fegetexceptflag(&saved, FE_ALL_EXCEPT);
+    HostFp saved = host_save();
     FP_BARRIER(x);
     double v = truncate ? trunc(x) : nearbyint(x);
     FP_BARRIER(v);
-    fesetexceptflag(&saved, FE_ALL_EXCEPT);
+    host_restore(saved);
     return v;
 }
 
@@ -618,12 +678,11 @@ static float approx_value(float x, bool rsqrt)
 
 static float approx_recip(float x, bool rsqrt)
 {
-    fexcept_t saved;
-    fegetexceptflag(&saved, FE_ALL_EXCEPT);
+    HostFp saved = host_save();
     FP_BARRIER(x);
     float r = approx_value(x, rsqrt);
     FP_BARRIER(r);
-    fesetexceptflag(&saved, FE_ALL_EXCEPT);
+    host_restore(saved);
     return r;
 }
 
@@ -804,12 +863,12 @@ static double round_mode(double x, unsigned imm)
         return quiet_d(x);
     }
     x = in_d(x, false);
-    int saved = fegetround();
+    HostFp saved = host_save();
     if (!(imm & 4)) {
-        fesetround(host_modes[imm & 3]);
+        host_round(imm & 3);
     }
     double v = nearbyint(x);
-    fesetround(saved);
+    host_restore(saved);
     fpst.flags |= v != x && !(imm & 8) ? MX_PE : 0;
     return v;
 }
@@ -821,12 +880,12 @@ static float round_modef(float x, unsigned imm)
         return quiet_f(x);
     }
     x = in_f(x, false);
-    int saved = fegetround();
+    HostFp saved = host_save();
     if (!(imm & 4)) {
-        fesetround(host_modes[imm & 3]);
+        host_round(imm & 3);
     }
     float v = nearbyintf(x);
-    fesetround(saved);
+    host_restore(saved);
     fpst.flags |= v != x && !(imm & 8) ? MX_PE : 0;
     return v;
 }
