@@ -345,8 +345,10 @@ int user_cpu_loop(EmuJitCpu *cpu)
             guest_fault(cpu, SIGFPE, FPE_INTDIV,
                         user_cfg.cls->get_reg(emu_jit_cpu_env(cpu), EMU_X86_RIP));
             break;
-        case EMU_EXCP_FPE:
-            guest_fault(cpu, SIGFPE, FPE_FLTINV, 0);
+        case EMU_EXCP_FPE:      /* aux: the si_code the CPU computed */
+            guest_fault(cpu, SIGFPE, aux ? (int)aux : FPE_FLTINV,
+                        user_cfg.cls->get_reg(emu_jit_cpu_env(cpu),
+                                              EMU_X86_RIP));
             break;
         case EMU_EXCP_TRAP:
             guest_fault(cpu, SIGTRAP, SI_KERNEL, 0);

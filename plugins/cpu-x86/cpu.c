@@ -26,6 +26,7 @@
 #define F1C_SSSE3 (1u << 9)
 #define F1C_CX16  (1u << 13)
 #define F1C_SSE41 (1u << 19)
+#define F1C_SSE42 (1u << 20)
 #define F1C_MOVBE (1u << 22)
 #define F1C_POPCNT (1u << 23)
 #define F7B_BMI1  (1u << 3)
@@ -51,9 +52,9 @@ static const X86Model x86_models[] = {
         0, F81C_LAHF, F81D_SYSCALL | F81D_NX | F81D_LM,
     },
     {
-        "max", "everything emu implements (adds SSE3, SSSE3, SSE4.1, BMI1, BMI2, LZCNT, MOVBE)",
+        "max", "everything emu implements (adds SSE3, SSSE3, SSE4.1, SSE4.2, BMI1, BMI2, LZCNT, MOVBE)",
         "GenuineIntel", "emu x86-64 max CPU", 6, 6, 3, 7, 0x80000004u,
-        F1C_SSE3 | F1C_SSSE3 | F1C_SSE41 | F1C_CX16 | F1C_POPCNT | F1C_MOVBE,
+        F1C_SSE3 | F1C_SSSE3 | F1C_SSE41 | F1C_SSE42 | F1C_CX16 | F1C_POPCNT | F1C_MOVBE,
         F1D_BASE | F1D_TSC | F1D_CX8 | F1D_CMOV | F1D_SSE | F1D_SSE2,
         F7B_BMI1 | F7B_BMI2, F81C_LAHF | F81C_ABM,
         F81D_SYSCALL | F81D_NX | F81D_LM,
@@ -68,14 +69,14 @@ static const X86Model x86_models[] = {
 
 static const EmuCpuModel model_list_64[] = {
     { "emu64", "baseline x86-64 (SSE2, CX16, POPCNT)" },
-    { "max", "everything emu implements (adds SSE3, SSSE3, SSE4.1, BMI1, BMI2, LZCNT, MOVBE)" },
+    { "max", "everything emu implements (adds SSE3, SSSE3, SSE4.1, SSE4.2, BMI1, BMI2, LZCNT, MOVBE)" },
     { "emu32", "i686 with SSE2" },
     { NULL, NULL },
 };
 
 static const EmuCpuModel model_list_32[] = {
     { "emu32", "i686 with SSE2" },
-    { "max", "everything emu implements (adds SSE3, SSSE3, SSE4.1, BMI1, BMI2, LZCNT, MOVBE)" },
+    { "max", "everything emu implements (adds SSE3, SSSE3, SSE4.1, SSE4.2, BMI1, BMI2, LZCNT, MOVBE)" },
     { "emu64", "baseline x86-64 (SSE2, CX16, POPCNT)" },
     { NULL, NULL },
 };
@@ -236,8 +237,11 @@ static void copy_state(void *dst, const void *src)
     memcpy(dst, src, sizeof(X86CpuState));
 }
 
-/* FXSAVE image: FCW at 0, FSW at 2, MXCSR at 24, ST0-7 at 32 (16 bytes
- * each), XMM0-15 at 160. */
+/* FXSAVE image (the 64-bit FXSAVE64 layout): FCW at 0, FSW at 2, FOP at
+ * 6, FIP at 8, FDP at 16, MXCSR at 24, ST0-7 at 32 (16 bytes each),
+ * XMM0-15 at 160.  FOP/FIP/FDP are always saved, as Intel CPUs do (the
+ * models are GenuineIntel); AMD CPUs save them only while an exception
+ * is pending (ES set) and write zeros otherwise. */
 void x86_fxsave(const X86CpuState *e, void *buf)
 {
     uint8_t *b = buf;
@@ -246,6 +250,9 @@ void x86_fxsave(const X86CpuState *e, void *buf)
     memcpy(b, &e->fpuc, 2);
     memcpy(b + 2, &sw, 2);
     b[4] = (uint8_t)e->fptag;               /* abridged tags, physical order */
+    memcpy(b + 6, &e->fpu_op, 2);
+    memcpy(b + 8, &e->fpu_ip, 8);
+    memcpy(b + 16, &e->fpu_dp, 8);
     memcpy(b + 24, &e->mxcsr, 4);
     uint32_t mxcsr_mask = 0xffff;
     memcpy(b + 28, &mxcsr_mask, 4);
@@ -266,6 +273,10 @@ void x86_fxrstor(X86CpuState *e, const void *buf)
     e->fpus = sw & ~0x3800u;
     e->fptop = (sw >> 11) & 7;
     e->fptag = b[4];
+    memcpy(&e->fpu_op, b + 6, 2);
+    e->fpu_op &= 0x7ff;
+    memcpy(&e->fpu_ip, b + 8, 8);
+    memcpy(&e->fpu_dp, b + 16, 8);
     memcpy(&e->mxcsr, b + 24, 4);
     for (unsigned i = 0; i < 8; i++) {
         unsigned ph = (e->fptop + i) & 7;

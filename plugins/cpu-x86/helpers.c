@@ -530,6 +530,7 @@ EMU_JIT_HELPER(x86_helper_fpu_env)
         e->fpus = 0;
         e->fptop = 0;
         e->fptag = 0;
+        e->fpu_ip = e->fpu_dp = e->fpu_op = e->fpu_cs = 0;
         return 0;
     default: /* FNCLEX */
         e->fpus &= 0x7f00;

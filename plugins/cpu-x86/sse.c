@@ -1,14 +1,19 @@
 /*
  * SSE/SSE2 (and the SSE3/SSSE3/SSE4 pieces glibc's string functions use)
  * as C helpers on the xmm registers in env.  Written lane by lane in
- * portable C; floating point uses the host's IEEE double/float with
- * round-to-nearest (MXCSR rounding control is not honoured yet).
+ * portable C; floating point uses the host's IEEE double/float under the
+ * guest's rounding mode (the host's MXCSR on x86-64, C99 fenv elsewhere),
+ * with the exception flags collected from the host's environment plus
+ * what the helpers detect themselves (DE, the NaN rules, conversions);
+ * DAZ and FTZ are applied in software.
  * x86_sse_supported() lists the mnemonics x86_helper_sse() implements, so
  * the translator raises #UD for the rest.
  */
 #include "x86-cpu.h"
 #include <Zydis/Zydis.h>
+#include <fenv.h>
 #include <math.h>
+#include <signal.h>
 #include <string.h>
 
 #define M(x) ZYDIS_MNEMONIC_##x
@@ -246,18 +251,247 @@ static bool sse_shuffle(unsigned m, X86Xmm *r, const X86Xmm *a, const X86Xmm *b,
     return true;
 }
 
-static bool cmp_float(unsigned pred, double x, double y)
+/* ---- MXCSR: rounding control, DAZ/FTZ, exception flags ---- */
+
+#define MX_IE 0x01u
+#define MX_DE 0x02u
+#define MX_ZE 0x04u
+#define MX_OE 0x08u
+#define MX_UE 0x10u
+#define MX_PE 0x20u
+#define MX_DAZ 0x40u
+#define MX_FTZ 0x8000u
+
+/*
+ * The host's floating-point environment.  host_save()/host_restore()
+ * keep and put back its rounding mode and flags; host_enter(rc) selects a
+ * rounding mode (MXCSR.RC encoding, also ROUNDxx's) with every exception
+ * masked and no flag set; host_round(rc) changes only the mode;
+ * host_flags() returns the flags raised since as MXCSR bits (IE ZE OE UE
+ * PE; DE is computed in software).  On x86-64 hosts this is MXCSR
+ * itself: glibc's fenv functions also save and restore the x87
+ * environment, which costs several times the arithmetic.
+ */
+#define MX_HOST_FLAGS (MX_IE | MX_ZE | MX_OE | MX_UE | MX_PE)
+#if defined(__x86_64__)
+typedef unsigned HostFp;
+static HostFp host_save(void) { return __builtin_ia32_stmxcsr(); }
+static void host_restore(HostFp saved) { __builtin_ia32_ldmxcsr(saved); }
+static void host_enter(unsigned rc) { __builtin_ia32_ldmxcsr(0x1f80u | (rc & 3) << 13); }
+
+static void host_round(unsigned rc)
+{
+    __builtin_ia32_ldmxcsr((__builtin_ia32_stmxcsr() & ~0x6000u) | (rc & 3) << 13);
+}
+
+static uint32_t host_flags(void)
+{
+    return __builtin_ia32_stmxcsr() & MX_HOST_FLAGS;
+}
+#else
+static const int host_modes[4] = {
+    FE_TONEAREST, FE_DOWNWARD, FE_UPWARD, FE_TOWARDZERO,
+};
+
+typedef struct HostFp {
+    int round;
+    fexcept_t flags;
+} HostFp;
+
+static HostFp host_save(void)
+{
+    HostFp saved;
+    saved.round = fegetround();
+    fegetexceptflag(&saved.flags, FE_ALL_EXCEPT);
+    return saved;
+}
+
+static void host_restore(HostFp saved)
+{
+    fesetround(saved.round);
+    fesetexceptflag(&saved.flags, FE_ALL_EXCEPT);
+}
+
+static void host_round(unsigned rc)
+{
+    fesetround(host_modes[rc & 3]);
+}
+
+static void host_enter(unsigned rc)
+{
+    host_round(rc);
+    feclearexcept(FE_ALL_EXCEPT);
+}
+
+static uint32_t host_flags(void)
+{
+    int h = fetestexcept(FE_ALL_EXCEPT);
+    return (h & FE_INVALID ? MX_IE : 0) | (h & FE_DIVBYZERO ? MX_ZE : 0) |
+           (h & FE_OVERFLOW ? MX_OE : 0) | (h & FE_UNDERFLOW ? MX_UE : 0) |
+           (h & FE_INEXACT ? MX_PE : 0);
+}
+#endif
+
+/* The guest MXCSR of the instruction being executed and the flags it
+ * raised that the host's environment does not report. */
+typedef struct SseFp {
+    uint32_t mxcsr, flags;
+    HostFp host;
+} SseFp;
+static _Thread_local SseFp fpst;
+
+static void fp_begin(const X86CpuState *e)
+{
+    fpst.mxcsr = e->mxcsr;
+    fpst.flags = 0;
+    fpst.host = host_save();
+    host_enter((e->mxcsr >> 13) & 3);
+}
+
+/* Linux's si_code for #XM: the lowest unmasked flag set in MXCSR. */
+static int fpe_code(uint32_t mxcsr)
+{
+    uint32_t err = mxcsr & ~(mxcsr >> 7) & 0x3f;
+    return err & MX_IE ? FPE_FLTINV : err & MX_ZE ? FPE_FLTDIV :
+           err & MX_OE ? FPE_FLTOVF : err & (MX_UE | MX_DE) ? FPE_FLTUND :
+           FPE_FLTRES;
+}
+
+/* Ends the instruction's arithmetic: merges the flags into MXCSR and
+ * raises #XM (the destination not yet written) for an unmasked one. */
+static void fp_end(X86CpuState *e)
+{
+    uint32_t f = fpst.flags | host_flags();
+    host_restore(fpst.host);
+    uint32_t unmasked = f & ~(e->mxcsr >> 7) & 0x3f;
+    if (unmasked & (MX_IE | MX_DE | MX_ZE)) {
+        /* a pre-computation exception: no result, no later flags */
+        f &= MX_IE | MX_DE | MX_ZE;
+    }
+    e->mxcsr |= f;
+    if (unmasked) {
+        emu_jit_raise(EMU_EXCP_FPE, (uint64_t)fpe_code(e->mxcsr), true);
+    }
+}
+
+/* Compiler barriers: host arithmetic on guest values must happen between
+ * fp_begin() and fp_end(), which GCC does not guarantee even with
+ * -frounding-math (it moves operations across fesetround() or LDMXCSR). */
+#define FP_BARRIER(v) __asm__ volatile("" : "+m"(v))
+
+static bool snan_d(double x)
+{
+    uint64_t b;
+    memcpy(&b, &x, 8);
+    return isnan(x) && !(b & (1ull << 51));
+}
+
+static bool snan_f(float x)
+{
+    uint32_t b;
+    memcpy(&b, &x, 4);
+    return isnan(x) && !(b & (1u << 22));
+}
+
+/* A source operand: denormals become zero under DAZ, else raise DE
+ * (when de: conversions to integer and rounding do not report it). */
+static double in_d(double x, bool de)
+{
+    FP_BARRIER(x);
+    if (fpclassify(x) == FP_SUBNORMAL) {
+        if (fpst.mxcsr & MX_DAZ) {
+            return copysign(0.0, x);
+        }
+        fpst.flags |= de ? MX_DE : 0;
+    }
+    return x;
+}
+
+static float in_f(float x, bool de)
+{
+    FP_BARRIER(x);
+    if (fpclassify(x) == FP_SUBNORMAL) {
+        if (fpst.mxcsr & MX_DAZ) {
+            return copysignf(0.0f, x);
+        }
+        fpst.flags |= de ? MX_DE : 0;
+    }
+    return x;
+}
+
+/* A result: FTZ (with underflow masked) flushes tiny results to zero. */
+static bool ftz_on(void)
+{
+    return (fpst.mxcsr & MX_FTZ) && (fpst.mxcsr & (MX_UE << 7));
+}
+
+static double out_d(double r)
+{
+    FP_BARRIER(r);
+    if (fpclassify(r) == FP_SUBNORMAL) {
+        if (ftz_on()) {
+            fpst.flags |= MX_UE | MX_PE;
+            return copysign(0.0, r);
+        }
+        if (!(fpst.mxcsr & (MX_UE << 7))) {
+            fpst.flags |= MX_UE;    /* unmasked: tininess alone signals */
+        }
+    }
+    return r;
+}
+
+static float out_f(float r)
+{
+    FP_BARRIER(r);
+    if (fpclassify(r) == FP_SUBNORMAL) {
+        if (ftz_on()) {
+            fpst.flags |= MX_UE | MX_PE;
+            return copysignf(0.0f, r);
+        }
+        if (!(fpst.mxcsr & (MX_UE << 7))) {
+            fpst.flags |= MX_UE;    /* unmasked: tininess alone signals */
+        }
+    }
+    return r;
+}
+
+/* CMPPS predicates 1, 2, 5, 6 (LT, LE, NLT, NLE) signal on QNaNs too. */
+static bool cmp_result(unsigned pred, bool unord, bool lt, bool eq)
 {
     switch (pred & 7) {
-    case 0: return x == y;
-    case 1: return x < y;
-    case 2: return x <= y;
-    case 3: return isnan(x) || isnan(y);
-    case 4: return !(x == y);
-    case 5: return !(x < y);
-    case 6: return !(x <= y);
-    default: return !isnan(x) && !isnan(y);
+    case 0: return !unord && eq;
+    case 1: return !unord && lt;
+    case 2: return !unord && (lt || eq);
+    case 3: return unord;
+    case 4: return unord || !eq;
+    case 5: return unord || !lt;
+    case 6: return unord || !(lt || eq);
+    default: return !unord;
     }
+}
+
+static bool cmp_d(unsigned pred, double x, double y)
+{
+    if (isnan(x) || isnan(y)) {
+        bool signaling = (pred & 3) == 1 || (pred & 3) == 2;
+        fpst.flags |= signaling || snan_d(x) || snan_d(y) ? MX_IE : 0;
+        return cmp_result(pred, true, false, false);
+    }
+    x = in_d(x, true);
+    y = in_d(y, true);
+    return cmp_result(pred, false, x < y, x == y);
+}
+
+static bool cmp_f(unsigned pred, float x, float y)
+{
+    if (isnan(x) || isnan(y)) {
+        bool signaling = (pred & 3) == 1 || (pred & 3) == 2;
+        fpst.flags |= signaling || snan_f(x) || snan_f(y) ? MX_IE : 0;
+        return cmp_result(pred, true, false, false);
+    }
+    x = in_f(x, true);
+    y = in_f(y, true);
+    return cmp_result(pred, false, x < y, x == y);
 }
 
 /* x86 NaN rules: a NaN operand is returned quieted, the first one when
@@ -280,58 +514,176 @@ static float quiet_f(float x)
     return x;
 }
 
-static double fadd_x86(double x, double y, bool sub)
-{
-    if (isnan(x)) {
-        return quiet_d(x);
-    }
-    if (isnan(y)) {
-        return quiet_d(y);
-    }
-    return sub ? x - y : x + y;
-}
-
-static float faddf_x86(float x, float y, bool sub)
-{
-    if (isnan(x)) {
-        return quiet_f(x);
-    }
-    if (isnan(y)) {
-        return quiet_f(y);
-    }
-    return sub ? x - y : x + y;
-}
+enum { OP_ADD, OP_SUB, OP_MUL, OP_DIV, OP_MIN, OP_MAX, OP_SQRT };
 
 static double fop(unsigned k, double x, double y)
 {
-    if (k < 4 && (isnan(x) || isnan(y))) {
+    if (k == OP_SQRT) {
+        if (isnan(y)) {
+            fpst.flags |= snan_d(y) ? MX_IE : 0;
+            return quiet_d(y);
+        }
+        /* a negative operand is invalid before it is a denormal */
+        return out_d(sqrt(in_d(y, !(y < 0))));
+    }
+    if (isnan(x) || isnan(y)) {
+        if (k == OP_MIN || k == OP_MAX) {   /* the second operand, IE */
+            fpst.flags |= MX_IE;
+            return isnan(y) ? y : in_d(y, false);
+        }
+        fpst.flags |= snan_d(x) || snan_d(y) ? MX_IE : 0;
         return isnan(x) ? quiet_d(x) : quiet_d(y);
     }
+    /* division by zero takes precedence over a denormal dividend */
+    x = in_d(x, !(k == OP_DIV && y == 0));
+    y = in_d(y, true);
     switch (k) {
-    case 0: return x + y;
-    case 1: return x - y;
-    case 2: return x * y;
-    case 3: return x / y;
-    case 4: return (x < y) ? x : y;     /* x86 min: second if unordered */
-    case 5: return (x > y) ? x : y;
-    default: return sqrt(y);
+    case OP_ADD: return out_d(x + y);
+    case OP_SUB: return out_d(x - y);
+    case OP_MUL: return out_d(x * y);
+    case OP_DIV: return out_d(x / y);
+    case OP_MIN: return (x < y) ? x : y;    /* x86: the second if equal */
+    default: return (x > y) ? x : y;
     }
 }
 
 static float fopf(unsigned k, float x, float y)
 {
-    if (k < 4 && (isnan(x) || isnan(y))) {
+    if (k == OP_SQRT) {
+        if (isnan(y)) {
+            fpst.flags |= snan_f(y) ? MX_IE : 0;
+            return quiet_f(y);
+        }
+        /* a negative operand is invalid before it is a denormal */
+        return out_f(sqrtf(in_f(y, !(y < 0))));
+    }
+    if (isnan(x) || isnan(y)) {
+        if (k == OP_MIN || k == OP_MAX) {
+            fpst.flags |= MX_IE;
+            return isnan(y) ? y : in_f(y, false);
+        }
+        fpst.flags |= snan_f(x) || snan_f(y) ? MX_IE : 0;
         return isnan(x) ? quiet_f(x) : quiet_f(y);
     }
+    /* division by zero takes precedence over a denormal dividend */
+    x = in_f(x, !(k == OP_DIV && y == 0));
+    y = in_f(y, true);
     switch (k) {
-    case 0: return x + y;
-    case 1: return x - y;
-    case 2: return x * y;
-    case 3: return x / y;
-    case 4: return (x < y) ? x : y;
-    case 5: return (x > y) ? x : y;
-    default: return sqrtf(y);
+    case OP_ADD: return out_f(x + y);
+    case OP_SUB: return out_f(x - y);
+    case OP_MUL: return out_f(x * y);
+    case OP_DIV: return out_f(x / y);
+    case OP_MIN: return (x < y) ? x : y;
+    default: return (x > y) ? x : y;
     }
+}
+
+static double fadd_x86(double x, double y, bool sub)
+{
+    return fop(sub ? OP_SUB : OP_ADD, x, y);
+}
+
+static float faddf_x86(float x, float y, bool sub)
+{
+    return fopf(sub ? OP_SUB : OP_ADD, x, y);
+}
+
+/* Float to integer (already through in_d/in_f): the integer indefinite
+ * and IE when NaN or out of range, PE when inexact. */
+/* trunc()/nearbyint() without host flags (inline expansions of trunc
+ * may raise inexact): callers set IE/PE themselves. */
+static double round_quietly(double x, bool truncate)
+{
+    HostFp saved = host_save();
+    FP_BARRIER(x);
+    double v = truncate ? trunc(x) : nearbyint(x);
+    FP_BARRIER(v);
+    host_restore(saved);
+    return v;
+}
+
+static int64_t to_int(double x, unsigned szlog, bool truncate)
+{
+    double v = round_quietly(x, truncate);
+    double lim = szlog == 3 ? 9223372036854775808.0 : 2147483648.0;
+    if (!(v >= -lim && v < lim)) {
+        fpst.flags |= MX_IE;
+        return szlog == 3 ? INT64_MIN : INT32_MIN;
+    }
+    fpst.flags |= v != x ? MX_PE : 0;
+    return szlog == 3 ? (int64_t)v : (int32_t)v;
+}
+
+static int32_t d2i32(double x, bool truncate)
+{
+    return (int32_t)to_int(in_d(x, false), 2, truncate);
+}
+
+static int32_t f2i32(float x, bool truncate)
+{
+    return (int32_t)to_int(in_f(x, false), 2, truncate);
+}
+
+static double i2d(int64_t v)
+{
+    FP_BARRIER(v);
+    double r = (double)v;
+    FP_BARRIER(r);
+    return r;
+}
+
+static float i2f(int64_t v)
+{
+    FP_BARRIER(v);
+    float r = (float)v;
+    FP_BARRIER(r);
+    return r;
+}
+
+static double cvt_f2d(float x)
+{
+    if (isnan(x)) {
+        fpst.flags |= snan_f(x) ? MX_IE : 0;
+    }
+    return in_f(x, true);       /* exact, the NaN quieted by the host */
+}
+
+static float cvt_d2f(double x)
+{
+    if (isnan(x)) {
+        fpst.flags |= snan_d(x) ? MX_IE : 0;
+        return (float)x;
+    }
+    return out_f((float)in_d(x, true));
+}
+
+/* RCPPS/RSQRTPS: hardware returns a vendor-specific approximation within
+ * 1.5 * 2^-12 relative error; this returns the correctly rounded value,
+ * which is within the bound.  Denormal inputs count as zero, denormal
+ * results flush to zero, no flags are raised. */
+static float approx_value(float x, bool rsqrt)
+{
+    if (isnan(x)) {
+        return quiet_f(x);
+    }
+    if (fpclassify(x) == FP_SUBNORMAL || x == 0) {
+        return copysignf(INFINITY, x);
+    }
+    if (rsqrt && x < 0) {
+        return quiet_f(-NAN);       /* the default NaN */
+    }
+    float r = (float)(rsqrt ? 1.0 / sqrt((double)x) : 1.0 / (double)x);
+    return fpclassify(r) == FP_SUBNORMAL ? copysignf(0.0f, r) : r;
+}
+
+static float approx_recip(float x, bool rsqrt)
+{
+    HostFp saved = host_save();
+    FP_BARRIER(x);
+    float r = approx_value(x, rsqrt);
+    FP_BARRIER(r);
+    host_restore(saved);
+    return r;
 }
 
 /* kind of float op and its shape: sd, ss, pd, ps */
@@ -376,10 +728,10 @@ static bool sse_float(unsigned m, X86Xmm *r, const X86Xmm *a, const X86Xmm *b,
         return true;
     }
     switch (m) {
-    case M(CMPSD): r->q[0] = cmp_float(imm, a->d[0], b->d[0]) ? ~0ull : 0; break;
-    case M(CMPSS): r->l[0] = cmp_float(imm, a->f[0], b->f[0]) ? ~0u : 0; break;
-    case M(CMPPD): for (i = 0; i < 2; i++) r->q[i] = cmp_float(imm, a->d[i], b->d[i]) ? ~0ull : 0; break;
-    case M(CMPPS): for (i = 0; i < 4; i++) r->l[i] = cmp_float(imm, a->f[i], b->f[i]) ? ~0u : 0; break;
+    case M(CMPSD): r->q[0] = cmp_d(imm, a->d[0], b->d[0]) ? ~0ull : 0; break;
+    case M(CMPSS): r->l[0] = cmp_f(imm, a->f[0], b->f[0]) ? ~0u : 0; break;
+    case M(CMPPD): for (i = 0; i < 2; i++) r->q[i] = cmp_d(imm, a->d[i], b->d[i]) ? ~0ull : 0; break;
+    case M(CMPPS): for (i = 0; i < 4; i++) r->l[i] = cmp_f(imm, a->f[i], b->f[i]) ? ~0u : 0; break;
     case M(ADDSUBPD):
         r->d[0] = fadd_x86(a->d[0], b->d[0], true);
         r->d[1] = fadd_x86(a->d[1], b->d[1], false);
@@ -406,25 +758,36 @@ static bool sse_float(unsigned m, X86Xmm *r, const X86Xmm *a, const X86Xmm *b,
     case M(MOVDDUP): r->q[0] = b->q[0]; r->q[1] = b->q[0]; break;
     case M(MOVSHDUP): { uint32_t x = b->l[1], y = b->l[3]; r->l[0] = r->l[1] = x; r->l[2] = r->l[3] = y; break; }
     case M(MOVSLDUP): { uint32_t x = b->l[0], y = b->l[2]; r->l[0] = r->l[1] = x; r->l[2] = r->l[3] = y; break; }
-    case M(CVTSD2SS): r->f[0] = (float)b->d[0]; break;
-    case M(CVTSS2SD): r->d[0] = b->f[0]; break;
-    case M(CVTPS2PD): { float x = b->f[0], y = b->f[1]; r->d[0] = x; r->d[1] = y; break; }
-    case M(CVTPD2PS): r->f[0] = (float)b->d[0]; r->f[1] = (float)b->d[1]; r->q[1] = 0; break;
+    case M(RCPSS): case M(RSQRTSS): r->f[0] = approx_recip(b->f[0], m == M(RSQRTSS)); break;
+    case M(RCPPS): case M(RSQRTPS):
+        for (i = 0; i < 4; i++) r->f[i] = approx_recip(b->f[i], m == M(RSQRTPS));
+        break;
+    case M(CVTSD2SS): r->f[0] = cvt_d2f(b->d[0]); break;
+    case M(CVTSS2SD): r->d[0] = cvt_f2d(b->f[0]); break;
+    case M(CVTPS2PD): { float x = b->f[0], y = b->f[1]; r->d[0] = cvt_f2d(x); r->d[1] = cvt_f2d(y); break; }
+    case M(CVTPD2PS): r->f[0] = cvt_d2f(b->d[0]); r->f[1] = cvt_d2f(b->d[1]); r->q[1] = 0; break;
     case M(CVTDQ2PD): { int32_t x = b->sl[0], y = b->sl[1]; r->d[0] = x; r->d[1] = y; break; }
-    case M(CVTDQ2PS): for (i = 0; i < 4; i++) r->f[i] = (float)b->sl[i]; break;
-    case M(CVTTPD2DQ):
-        for (i = 0; i < 2; i++) {
-            double x = b->d[i];
-            r->sl[i] = (x >= -2147483648.0 && x < 2147483648.0) ? (int32_t)x : INT32_MIN;
-        }
+    case M(CVTDQ2PS): for (i = 0; i < 4; i++) r->f[i] = i2f(b->sl[i]); break;
+    case M(CVTPI2PS): { int32_t x = b->sl[0], y = b->sl[1]; r->f[0] = i2f(x); r->f[1] = i2f(y); break; }
+    case M(CVTPI2PD): { int32_t x = b->sl[0], y = b->sl[1]; r->d[0] = x; r->d[1] = y; break; }
+    case M(CVTTPD2DQ): case M(CVTPD2DQ): case M(CVTTPD2PI): case M(CVTPD2PI): {
+        bool t = m == M(CVTTPD2DQ) || m == M(CVTTPD2PI);
+        int32_t x = d2i32(b->d[0], t), y = d2i32(b->d[1], t);
+        r->sl[0] = x;
+        r->sl[1] = y;
         r->q[1] = 0;
         break;
-    case M(CVTTPS2DQ):
-        for (i = 0; i < 4; i++) {
-            float x = b->f[i];
-            r->sl[i] = (x >= -2147483648.0f && x < 2147483648.0f) ? (int32_t)x : INT32_MIN;
-        }
+    }
+    case M(CVTTPS2DQ): case M(CVTPS2DQ):
+        for (i = 0; i < 4; i++) r->sl[i] = f2i32(b->f[i], m == M(CVTTPS2DQ));
         break;
+    case M(CVTTPS2PI): case M(CVTPS2PI): {
+        int32_t x = f2i32(b->f[0], m == M(CVTTPS2PI)), y = f2i32(b->f[1], m == M(CVTTPS2PI));
+        r->sl[0] = x;
+        r->sl[1] = y;
+        r->q[1] = 0;
+        break;
+    }
     default: return false;
     }
     return true;
@@ -461,45 +824,70 @@ static void set_flags(X86CpuState *env, uint32_t f)
     env->cc_src = f;
 }
 
-static void compare_flags(X86CpuState *env, double x, double y)
+/* (U)COMISD/SS: COMIS signals IE on QNaNs too */
+static void compare_flags(X86CpuState *env, bool unord, bool lt, bool eq)
 {
-    uint32_t f;
-    if (isnan(x) || isnan(y)) {
-        f = X86_ZF | X86_PF | X86_CF;
-    } else if (x < y) {
-        f = X86_CF;
-    } else if (x > y) {
-        f = 0;
-    } else {
-        f = X86_ZF;
-    }
-    set_flags(env, f);
+    set_flags(env, unord ? X86_ZF | X86_PF | X86_CF :
+                   lt ? X86_CF : eq ? X86_ZF : 0);
 }
 
+static void comis_d(X86CpuState *env, double x, double y, bool signaling)
+{
+    if (isnan(x) || isnan(y)) {
+        fpst.flags |= signaling || snan_d(x) || snan_d(y) ? MX_IE : 0;
+        compare_flags(env, true, false, false);
+        return;
+    }
+    x = in_d(x, true);
+    y = in_d(y, true);
+    compare_flags(env, false, x < y, x == y);
+}
+
+static void comis_f(X86CpuState *env, float x, float y, bool signaling)
+{
+    if (isnan(x) || isnan(y)) {
+        fpst.flags |= signaling || snan_f(x) || snan_f(y) ? MX_IE : 0;
+        compare_flags(env, true, false, false);
+        return;
+    }
+    x = in_f(x, true);
+    y = in_f(y, true);
+    compare_flags(env, false, x < y, x == y);
+}
+
+/* ROUNDxx: imm bit 2 selects MXCSR.RC, bit 3 suppresses PE. */
 static double round_mode(double x, unsigned imm)
 {
     if (isnan(x)) {
+        fpst.flags |= snan_d(x) ? MX_IE : 0;
         return quiet_d(x);
     }
-    switch ((imm & 4) ? 0 : (imm & 3)) {
-    case 0: return nearbyint(x);        /* host default: nearest-even */
-    case 1: return floor(x);
-    case 2: return ceil(x);
-    default: return trunc(x);
+    x = in_d(x, false);
+    HostFp saved = host_save();
+    if (!(imm & 4)) {
+        host_round(imm & 3);
     }
+    double v = nearbyint(x);
+    host_restore(saved);
+    fpst.flags |= v != x && !(imm & 8) ? MX_PE : 0;
+    return v;
 }
 
 static float round_modef(float x, unsigned imm)
 {
     if (isnan(x)) {
+        fpst.flags |= snan_f(x) ? MX_IE : 0;
         return quiet_f(x);
     }
-    switch ((imm & 4) ? 0 : (imm & 3)) {
-    case 0: return nearbyintf(x);
-    case 1: return floorf(x);
-    case 2: return ceilf(x);
-    default: return truncf(x);
+    x = in_f(x, false);
+    HostFp saved = host_save();
+    if (!(imm & 4)) {
+        host_round(imm & 3);
     }
+    float v = nearbyintf(x);
+    host_restore(saved);
+    fpst.flags |= v != x && !(imm & 8) ? MX_PE : 0;
+    return v;
 }
 
 /* SSE4.1 pieces that need xmm0 or several lanes at once. */
@@ -543,15 +931,15 @@ static bool sse41(X86CpuState *e, unsigned m, X86Xmm *r, const X86Xmm *a,
     }
     case M(DPPS): {
         float p[4];
-        for (i = 0; i < 4; i++) p[i] = (imm >> (4 + i)) & 1 ? a->f[i] * b->f[i] : 0.0f;
-        float sum = (p[0] + p[1]) + (p[2] + p[3]);
+        for (i = 0; i < 4; i++) p[i] = (imm >> (4 + i)) & 1 ? fopf(OP_MUL, a->f[i], b->f[i]) : 0.0f;
+        float sum = fopf(OP_ADD, fopf(OP_ADD, p[0], p[1]), fopf(OP_ADD, p[2], p[3]));
         for (i = 0; i < 4; i++) r->f[i] = (imm >> i) & 1 ? sum : 0.0f;
         break;
     }
     case M(DPPD): {
-        double p0 = (imm & 0x10) ? a->d[0] * b->d[0] : 0.0;
-        double p1 = (imm & 0x20) ? a->d[1] * b->d[1] : 0.0;
-        double sum = p0 + p1;
+        double p0 = (imm & 0x10) ? fop(OP_MUL, a->d[0], b->d[0]) : 0.0;
+        double p1 = (imm & 0x20) ? fop(OP_MUL, a->d[1], b->d[1]) : 0.0;
+        double sum = fop(OP_ADD, p0, p1);
         r->d[0] = (imm & 1) ? sum : 0.0;
         r->d[1] = (imm & 2) ? sum : 0.0;
         break;
@@ -616,10 +1004,14 @@ EMU_JIT_HELPER(x86_helper_sse)
     unsigned m = (unsigned)a;
     switch (m) {
     case M(UCOMISD): case M(COMISD):
-        compare_flags(e, orig.d[0], src.d[0]);
+        fp_begin(e);
+        comis_d(e, orig.d[0], src.d[0], m == M(COMISD));
+        fp_end(e);
         return 0;
     case M(UCOMISS): case M(COMISS):
-        compare_flags(e, orig.f[0], src.f[0]);
+        fp_begin(e);
+        comis_f(e, orig.f[0], src.f[0], m == M(COMISS));
+        fp_end(e);
         return 0;
     case M(PTEST): {
         bool zf = !((orig.q[0] & src.q[0]) | (orig.q[1] & src.q[1]));
@@ -630,12 +1022,18 @@ EMU_JIT_HELPER(x86_helper_sse)
     default:
         break;
     }
-    if (sse_int(m, &r, &orig, &src) || sse_float(m, &r, &orig, &src, (unsigned)d) ||
-        sse_shuffle(m, &r, &orig, &src, (unsigned)d) ||
-        sse41(e, m, &r, &orig, &src, (unsigned)d)) {
+    if (sse_int(m, &r, &orig, &src) || sse_shuffle(m, &r, &orig, &src, (unsigned)d)) {
         *dst = r;
         return 0;
     }
+    fp_begin(e);
+    if (sse_float(m, &r, &orig, &src, (unsigned)d) ||
+        sse41(e, m, &r, &orig, &src, (unsigned)d)) {
+        fp_end(e);
+        *dst = r;
+        return 0;
+    }
+    fp_end(e);
     /* shifts: count from an immediate (c == 0) or the source's low quad */
     uint64_t cnt = c ? src.q[0] : d;
     if (sse_shift(m, &r, &orig, cnt)) {
@@ -643,21 +1041,6 @@ EMU_JIT_HELPER(x86_helper_sse)
         return 0;
     }
     emu_jit_raise(EMU_EXCP_ILLEGAL, 0, true);
-}
-
-static int64_t cvt_to_int(double x, unsigned sz, bool truncate)
-{
-    double v = truncate ? trunc(x) : nearbyint(x);
-    if (sz == 3) {
-        if (!(v >= -9223372036854775808.0 && v < 9223372036854775808.0)) {
-            return INT64_MIN;
-        }
-        return (int64_t)v;
-    }
-    if (!(v >= -2147483648.0 && v < 2147483648.0)) {
-        return INT32_MIN;
-    }
-    return (int32_t)v;
 }
 
 /* To a GPR: a = mnemonic, b = src offset, c = imm, d = dest size log2.
@@ -673,8 +1056,19 @@ EMU_JIT_HELPER(x86_helper_sse_cvt)
         unsigned imm = (unsigned)(c >> 32);
         int64_t v = d == 3 ? (int64_t)b : (int32_t)b;
         switch (m) {
-        case M(CVTSI2SD): dst->d[0] = (double)v; break;
-        case M(CVTSI2SS): dst->f[0] = (float)v; break;
+        case M(CVTSI2SD): case M(CVTSI2SS): {
+            fp_begin(env);
+            if (m == M(CVTSI2SD)) {
+                double rd = i2d(v);
+                fp_end(env);
+                dst->d[0] = rd;
+            } else {
+                float rf = i2f(v);
+                fp_end(env);
+                dst->f[0] = rf;
+            }
+            break;
+        }
         case M(PINSRW): dst->w[imm & 7] = (uint16_t)b; break;
         case M(PINSRB): dst->b[imm & 15] = (uint8_t)b; break;
         case M(PINSRD): dst->l[imm & 3] = (uint32_t)b; break;
@@ -697,10 +1091,14 @@ EMU_JIT_HELPER(x86_helper_sse_cvt)
         return r;
     case M(MOVMSKPD):
         return (s->q[0] >> 63) | ((s->q[1] >> 63) << 1);
-    case M(CVTTSD2SI): return (uint64_t)cvt_to_int(s->d[0], sz, true);
-    case M(CVTSD2SI): return (uint64_t)cvt_to_int(s->d[0], sz, false);
-    case M(CVTTSS2SI): return (uint64_t)cvt_to_int(s->f[0], sz, true);
-    case M(CVTSS2SI): return (uint64_t)cvt_to_int(s->f[0], sz, false);
+    case M(CVTTSD2SI): case M(CVTSD2SI): case M(CVTTSS2SI): case M(CVTSS2SI): {
+        bool t = m == M(CVTTSD2SI) || m == M(CVTTSS2SI);
+        bool dbl = m == M(CVTTSD2SI) || m == M(CVTSD2SI);
+        fp_begin(env);
+        int64_t v = to_int(dbl ? in_d(s->d[0], false) : in_f(s->f[0], false), sz, t);
+        fp_end(env);
+        return sz == 3 ? (uint64_t)v : (uint32_t)v;
+    }
     case M(PEXTRW): return s->w[imm & 7];
     case M(PEXTRB): return s->b[imm & 15];
     case M(PEXTRD): case M(EXTRACTPS): return s->l[imm & 3];
@@ -779,6 +1177,20 @@ EMU_JIT_HELPER(x86_helper_mmx)
         }
         emu_jit_raise(EMU_EXCP_ILLEGAL, 0, true);
     }
+}
+
+/* a = address, b = data offset in env, c = mask offset, d = bytes */
+EMU_JIT_HELPER(x86_helper_maskmov)
+{
+    const uint8_t *data = (const uint8_t *)env + b;
+    const uint8_t *mask = (const uint8_t *)env + c;
+    uint8_t *mem = (uint8_t *)(uintptr_t)(x86_guest_base + a);
+    for (unsigned i = 0; i < d; i++) {
+        if (mask[i] & 0x80) {
+            mem[i] = data[i];
+        }
+    }
+    return 0;
 }
 
 EMU_JIT_HELPER(x86_helper_emms)

@@ -538,6 +538,7 @@ static T gen_pop(Dis *d, unsigned sz)
 
 #include "translate-int.inc"
 #include "translate-sse.inc"
+#include "translate-legacy.inc"
 
 /* ---- the block loop ---- */
 
@@ -587,7 +588,7 @@ size_t x86_translate(EmuJitCtx *ctx, uint64_t pc, uint32_t flags,
             break;
         }
         d.next_pc = d.pc + d.in.length;
-        if (!translate_int(&d) && !translate_sse(&d)) {
+        if (!translate_int(&d) && !translate_sse(&d) && !translate_legacy(&d)) {
             emu_log_mask_printf(EMU_LOG_UNIMP,
                                 "x86: unimplemented %s at 0x%" G_GINT64_MODIFIER "x\n",
                                 ZydisMnemonicGetString(d.in.mnemonic), d.pc);

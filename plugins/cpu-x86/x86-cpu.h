@@ -81,6 +81,10 @@ typedef struct X86CpuState {
     uint16_t fpuc, fpus;
     uint16_t fptag;             /* bit i: physical register i in use */
     unsigned fptop;
+    /* the last non-control x87 instruction: address, opcode (11 bits),
+     * memory operand's address (kept by register-only instructions) */
+    uint64_t fpu_ip, fpu_dp;
+    uint16_t fpu_op, fpu_cs;      /* FCS: CS of that instruction, 0 after FNINIT */
     /* model */
     uint32_t cpuid_level, cpuid_xlevel;
     uint32_t cpuid_1_ecx, cpuid_1_edx, cpuid_7_ebx, cpuid_7_ecx;
@@ -141,7 +145,16 @@ EMU_JIT_HELPER(x86_helper_sse_cvt);
 bool x86_sse_supported(unsigned mnemonic);
 EMU_JIT_HELPER(x86_helper_mmx);
 EMU_JIT_HELPER(x86_helper_emms);
+EMU_JIT_HELPER(x86_helper_maskmov);
 bool x86_mmx_supported(unsigned mnemonic);
+
+/* legacy.c */
+EMU_JIT_HELPER(x86_helper_legacy);
+EMU_JIT_HELPER(x86_helper_bound);
+
+/* sse42.c */
+EMU_JIT_HELPER(x86_helper_pcmpstr);
+EMU_JIT_HELPER(x86_helper_crc32);
 
 /* cpu.c */
 extern const EmuCpuClass x86_64_cpu_class, i386_cpu_class;

@@ -5,14 +5,19 @@
  * The translator passes the Zydis mnemonic, the memory operand's address
  * and a description of the visible operands (see X87_OPERANDS below);
  * x86_helper_x87() does the register-stack bookkeeping (TOP, tags, stack
- * overflow/underflow) and the arithmetic.  Exceptions always get the
- * masked response; their flags accumulate in the status word (unmasked
- * x87 exceptions are not delivered yet).  Tags are kept in the FXSAVE
+ * overflow/underflow) and the arithmetic.  Exception flags accumulate in
+ * the status word; ES and B are derived from it (a flag set whose mask
+ * bit is clear) and such a pending exception raises #MF (SIGFPE) at the
+ * next waiting x87 instruction or FWAIT.  An unmasked invalid-operation,
+ * denormal or zero-divide exception leaves the register stack as it was;
+ * unmasked overflow/underflow still store the masked response (not the
+ * bias-adjusted value hardware stores).  Tags are kept in the FXSAVE
  * abridged form: bit i set = physical register i is in use.
  */
 #include "x86-cpu.h"
 #include "fpu/softfloat-x80.h"
 #include <Zydis/Zydis.h>
+#include <signal.h>
 #include <string.h>
 
 #define M(x) ZYDIS_MNEMONIC_##x
@@ -44,8 +49,29 @@ static bool st_valid(const X86CpuState *e, unsigned i)
     return e->fptag & (1u << phys_of(e, i));
 }
 
+/* Set by a stack underflow in the current instruction: the masked
+ * response then stores the indefinite QNaN whatever the other operand. */
+static _Thread_local bool stack_underflow;
+
+static FloatX80 unless_underflow(FloatX80 r)
+{
+    return stack_underflow ? x80_default_nan : r;
+}
+
+/* The register stack at the start of the instruction, put back when it
+ * raises an unmasked pre-computation exception. */
+typedef struct X87Stack {
+    X86Float80 st[8];
+    uint16_t tag;
+    unsigned top;
+    bool faulted;               /* a stack fault (IE) happened */
+} X87Stack;
+static _Thread_local X87Stack saved_stack;
+
 static void stack_fault(X86CpuState *e, bool overflow)
 {
+    stack_underflow |= !overflow;
+    saved_stack.faulted = true;
     e->fpus |= X80_FLAG_IE | 0x40;          /* IE + SF */
     e->fpus = (uint16_t)((e->fpus & ~X80_C1) | (overflow ? X80_C1 : 0));
 }
@@ -86,6 +112,11 @@ static void pop(X86CpuState *e)
 static void begin(X86CpuState *e, X80Status *st)
 {
     x80_status_from_cw(st, e->fpuc);
+    stack_underflow = false;
+    memcpy(saved_stack.st, e->st, sizeof(e->st));
+    saved_stack.tag = e->fptag;
+    saved_stack.top = e->fptop;
+    saved_stack.faulted = false;
     st->flags = 0;
     st->c1 = false;
 }
@@ -93,9 +124,27 @@ static void begin(X86CpuState *e, X80Status *st)
 static void finish(X86CpuState *e, const X80Status *st)
 {
     e->fpus = (uint16_t)((e->fpus | st->flags) & ~X80_C1) | (st->c1 ? X80_C1 : 0);
-    if (e->fpus & ~e->fpuc & 0x3f) {
-        e->fpus |= 0x80;                    /* ES: an unmasked exception */
+    unsigned raised = st->flags | (saved_stack.faulted ? X80_FLAG_IE : 0u);
+    if (raised & ~e->fpuc & (X80_FLAG_IE | X80_FLAG_DE | X80_FLAG_ZE)) {
+        memcpy(e->st, saved_stack.st, sizeof(e->st));
+        e->fptag = saved_stack.tag;
+        e->fptop = saved_stack.top;
     }
+}
+
+/* An unmasked exception flag is set: ES and B read as 1. */
+static bool x87_pending(const X86CpuState *e)
+{
+    return e->fpus & ~e->fpuc & 0x3f;
+}
+
+/* Linux's si_code for #MF, from the unmasked flags. */
+static int x87_fpe_code(const X86CpuState *e)
+{
+    unsigned err = e->fpus & ~e->fpuc & 0x3f;
+    return err & X80_FLAG_IE ? FPE_FLTINV : err & X80_FLAG_ZE ? FPE_FLTDIV :
+           err & X80_FLAG_OE ? FPE_FLTOVF :
+           err & (X80_FLAG_UE | X80_FLAG_DE) ? FPE_FLTUND : FPE_FLTRES;
 }
 
 static FloatX80 load_mem_float(uint64_t addr, unsigned bytes, X80Status *st)
@@ -116,18 +165,42 @@ static FloatX80 load_mem_float(uint64_t addr, unsigned bytes, X80Status *st)
     return f;
 }
 
-static void store_mem_float(uint64_t addr, unsigned bytes, FloatX80 v, X80Status *st)
+/* A store to memory with an unmasked exception (other than precision)
+ * writes nothing and does not pop. */
+static bool store_blocked(const X86CpuState *e, const X80Status *st)
+{
+    unsigned raised = st->flags | (saved_stack.faulted ? X80_FLAG_IE : 0u);
+    return raised & ~e->fpuc & 0x1f;
+}
+
+/* With underflow unmasked, a tiny result signals it even when exact. */
+static void tiny_store(const X86CpuState *e, bool tiny, X80Status *st)
+{
+    if (tiny && !(e->fpuc & X80_FLAG_UE)) {
+        st->flags |= X80_FLAG_UE;
+    }
+}
+
+static bool store_mem_float(const X86CpuState *e, uint64_t addr, unsigned bytes,
+                            FloatX80 v, X80Status *st)
 {
     if (bytes == 4) {
         uint32_t f = x80_to_f32(v, st);
-        memcpy(gptr(addr), &f, 4);
+        tiny_store(e, (f & 0x7f800000u) == 0 && (f & 0x7fffffu), st);
+        if (!store_blocked(e, st)) {
+            memcpy(gptr(addr), &f, 4);
+        }
     } else if (bytes == 8) {
         uint64_t f = x80_to_f64(v, st);
-        memcpy(gptr(addr), &f, 8);
-    } else {
+        tiny_store(e, (f & 0x7ff0000000000000ull) == 0 && (f << 12), st);
+        if (!store_blocked(e, st)) {
+            memcpy(gptr(addr), &f, 8);
+        }
+    } else if (!store_blocked(e, st)) {
         memcpy(gptr(addr), &v.mant, 8);
         memcpy((uint8_t *)gptr(addr) + 8, &v.sign_exp, 2);
     }
+    return !store_blocked(e, st);
 }
 
 static FloatX80 load_mem_int(uint64_t addr, unsigned bytes)
@@ -147,19 +220,22 @@ static FloatX80 load_mem_int(uint64_t addr, unsigned bytes)
     return x80_from_int64(v);
 }
 
-static void store_mem_int(uint64_t addr, unsigned bytes, FloatX80 v, bool trunc,
-                          X80Status *st)
+static bool store_mem_int(const X86CpuState *e, uint64_t addr, unsigned bytes,
+                          FloatX80 v, bool trunc, X80Status *st)
 {
+    int64_t r;
     if (bytes == 2) {
-        int16_t r = trunc ? x80_to_int16_trunc(v, st) : x80_to_int16(v, st);
-        memcpy(gptr(addr), &r, 2);
+        r = trunc ? x80_to_int16_trunc(v, st) : x80_to_int16(v, st);
     } else if (bytes == 4) {
-        int32_t r = trunc ? x80_to_int32_trunc(v, st) : x80_to_int32(v, st);
-        memcpy(gptr(addr), &r, 4);
+        r = trunc ? x80_to_int32_trunc(v, st) : x80_to_int32(v, st);
     } else {
-        int64_t r = trunc ? x80_to_int64_trunc(v, st) : x80_to_int64(v, st);
-        memcpy(gptr(addr), &r, 8);
+        r = trunc ? x80_to_int64_trunc(v, st) : x80_to_int64(v, st);
     }
+    if (store_blocked(e, st)) {
+        return false;
+    }
+    memcpy(gptr(addr), &r, bytes);      /* little-endian host */
+    return true;
 }
 
 static bool binop_of(unsigned m, X80BinOp *op, bool *pops, bool *is_int)
@@ -196,7 +272,7 @@ static void do_arith(X86CpuState *e, X80BinOp op, bool pops, bool is_int,
     if (OPND_KIND(c, 0) == K_MEM) {
         FloatX80 b = is_int ? load_mem_int(addr, OPND_BYTES(c))
                             : load_mem_float(addr, OPND_BYTES(c), st);
-        st_set(e, 0, x80_binop(op, st_get(e, 0), b, st));
+        st_set(e, 0, unless_underflow(x80_binop(op, st_get(e, 0), b, st)));
         return;
     }
     unsigned dst = OPND_IDX(c, 0);
@@ -206,7 +282,7 @@ static void do_arith(X86CpuState *e, X80BinOp op, bool pops, bool is_int,
         src = 0;
     }
     /* operands in the order of the instruction: dst = dst op src */
-    st_set(e, dst, x80_binop(op, st_get(e, dst), st_get(e, src), st));
+    st_set(e, dst, unless_underflow(x80_binop(op, st_get(e, dst), st_get(e, src), st)));
     if (pops) {
         pop(e);
     }
@@ -288,25 +364,25 @@ static bool do_constant_or_unary(X86CpuState *e, unsigned m, X80Status *st)
     case M(FRNDINT): st_set(e, 0, x80_round_to_int(st_get(e, 0), st)); return true;
     case M(F2XM1): st_set(e, 0, x80_f2xm1(st_get(e, 0), st)); return true;
     case M(FSCALE):
-        st_set(e, 0, x80_scale(st_get(e, 0), st_get(e, 1), st));
+        st_set(e, 0, unless_underflow(x80_scale(st_get(e, 0), st_get(e, 1), st)));
         return true;
     case M(FYL2X):
-        st_set(e, 1, x80_fyl2x(st_get(e, 0), st_get(e, 1), st));
+        st_set(e, 1, unless_underflow(x80_fyl2x(st_get(e, 0), st_get(e, 1), st)));
         pop(e);
         return true;
     case M(FYL2XP1):
-        st_set(e, 1, x80_fyl2xp1(st_get(e, 0), st_get(e, 1), st));
+        st_set(e, 1, unless_underflow(x80_fyl2xp1(st_get(e, 0), st_get(e, 1), st)));
         pop(e);
         return true;
     case M(FPATAN):
-        st_set(e, 1, x80_fpatan(st_get(e, 0), st_get(e, 1), st));
+        st_set(e, 1, unless_underflow(x80_fpatan(st_get(e, 0), st_get(e, 1), st)));
         pop(e);
         return true;
     case M(FPREM): case M(FPREM1): {
         uint16_t cc = 0;
         FloatX80 r = m == M(FPREM) ? x80_prem(st_get(e, 0), st_get(e, 1), st, &cc)
                                    : x80_prem1(st_get(e, 0), st_get(e, 1), st, &cc);
-        st_set(e, 0, r);
+        st_set(e, 0, unless_underflow(r));
         set_cc(e, st, cc);
         return true;
     }
@@ -373,6 +449,7 @@ static void do_save_restore(X86CpuState *e, unsigned m, uint64_t addr)
         e->fpus = 0;
         e->fptop = 0;
         e->fptag = 0;
+        e->fpu_ip = e->fpu_dp = e->fpu_op = e->fpu_cs = 0;
         return;
     }
     x86_x87_load_env(e, p);     /* FRSTOR: the FLDENV image, then ST(i) */
@@ -408,17 +485,20 @@ static uint16_t full_tags(const X86CpuState *e)
 
 static void save_env_words(X86CpuState *e, uint32_t w[7])
 {
-    uint16_t sw = (uint16_t)((e->fpus & ~0x3800u) | ((e->fptop & 7) << 11));
+    uint16_t sw = x86_x87_status(e);
     w[0] = e->fpuc | 0xffff0000u;
     w[1] = sw | 0xffff0000u;
     w[2] = full_tags(e) | 0xffff0000u;
-    w[3] = w[4] = w[5] = 0;
-    w[6] = 0xffff0000u;
+    w[3] = (uint32_t)e->fpu_ip;
+    w[4] = e->fpu_cs | ((uint32_t)e->fpu_op << 16);
+    w[5] = (uint32_t)e->fpu_dp;
+    w[6] = e->seg_sel[SEG_DS] | 0xffff0000u;
 }
 
 uint16_t x86_x87_status(const X86CpuState *e)
 {
-    return (uint16_t)((e->fpus & ~0x3800u) | ((e->fptop & 7) << 11));
+    return (uint16_t)((e->fpus & ~0xb880u) | ((e->fptop & 7) << 11) |
+                      (x87_pending(e) ? 0x8080u : 0));
 }
 
 void x86_x87_store_env(X86CpuState *e, void *buf)
@@ -430,8 +510,12 @@ void x86_x87_store_env(X86CpuState *e, void *buf)
 
 void x86_x87_load_env(X86CpuState *e, const void *buf)
 {
-    uint32_t w[3];
+    uint32_t w[7];
     memcpy(w, buf, sizeof(w));
+    e->fpu_ip = w[3];
+    e->fpu_op = (uint16_t)((w[4] >> 16) & 0x7ff);
+    e->fpu_cs = (uint16_t)w[4];
+    e->fpu_dp = w[5];
     e->fpuc = (uint16_t)w[0];
     e->fpus = (uint16_t)(w[1] & ~0x3800u);
     e->fptop = (w[1] >> 11) & 7;
@@ -451,6 +535,20 @@ EMU_JIT_HELPER(x86_helper_x87)
     X80Status st;
     X80BinOp op;
     bool pops, is_int;
+    if (m != M(FNSAVE) && x87_pending(e)) {     /* a waiting instruction */
+        emu_jit_raise(EMU_EXCP_FPE, (uint64_t)x87_fpe_code(e), true);
+    }
+    if (m == M(FWAIT)) {
+        return 0;
+    }
+    if (m != M(FNSAVE) && m != M(FRSTOR)) {
+        e->fpu_ip = d >> 11;
+        e->fpu_op = (uint16_t)(d & 0x7ff);
+        e->fpu_cs = e->seg_sel[SEG_CS];
+        if (OPND_KIND(c, 0) == K_MEM || OPND_KIND(c, 1) == K_MEM) {
+            e->fpu_dp = b;
+        }
+    }
     begin(e, &st);
     if (binop_of(m, &op, &pops, &is_int)) {
         do_arith(e, op, pops, is_int, b, c, &st);
@@ -482,7 +580,9 @@ EMU_JIT_HELPER(x86_helper_x87)
     }
     case M(FST): case M(FSTP):
         if (OPND_KIND(c, 0) == K_MEM) {
-            store_mem_float(b, bytes, st_get(e, 0), &st);
+            if (!store_mem_float(e, b, bytes, st_get(e, 0), &st)) {
+                break;
+            }
         } else {
             st_set(e, idx, st_get(e, 0));
         }
@@ -491,8 +591,8 @@ EMU_JIT_HELPER(x86_helper_x87)
         }
         break;
     case M(FIST): case M(FISTP): case M(FISTTP):
-        store_mem_int(b, bytes, st_get(e, 0), m == M(FISTTP), &st);
-        if (m != M(FIST)) {
+        if (store_mem_int(e, b, bytes, st_get(e, 0), m == M(FISTTP), &st) &&
+            m != M(FIST)) {
             pop(e);
         }
         break;
@@ -535,7 +635,8 @@ EMU_JIT_HELPER(x86_helper_x87)
     case M(FDECSTP):
         e->fptop = (e->fptop - 1) & 7;
         break;
-    case M(FNOP):
+    case M(FNOP):           /* condition codes unchanged (as AMD does) */
+        st.c1 = (e->fpus & X80_C1) != 0;
         break;
     case M(FNSAVE): case M(FRSTOR):
         do_save_restore(e, m, b);

@@ -1,10 +1,18 @@
 # Guest programs for the linux-user tests, built for the host (x86_64) as
 # static executables.  No sanitizers: they run under the emulator.
 if HOST_X86_64
-check_PROGRAMS += tests/guest/x86-diff tests/guest/x86-smc
+check_PROGRAMS += tests/guest/x86-diff tests/guest/x86-smc tests/guest/x86-fpe
 tests_guest_x86_diff_SOURCES = tests/guest/x86-diff.c
 tests_guest_x86_diff_CFLAGS = -O1 $(WARN_CFLAGS)
 tests_guest_x86_diff_LDFLAGS = -all-static
+# 32-bit (i386) code: needs gcc-multilib
+check_PROGRAMS += tests/guest/x86-diff32
+tests_guest_x86_diff32_SOURCES = tests/guest/x86-diff32.c
+tests_guest_x86_diff32_CFLAGS = -m32 -msse2 -O1 $(WARN_CFLAGS)
+tests_guest_x86_diff32_LDFLAGS = -m32 -all-static
+tests_guest_x86_fpe_SOURCES = tests/guest/x86-fpe.c
+tests_guest_x86_fpe_CFLAGS = -O1 $(WARN_CFLAGS)
+tests_guest_x86_fpe_LDFLAGS = -all-static
 tests_guest_x86_smc_SOURCES = tests/guest/x86-smc.c
 tests_guest_x86_smc_CFLAGS = -O1 $(WARN_CFLAGS)
 tests_guest_x86_smc_LDFLAGS = -all-static

@@ -22,11 +22,12 @@ typedef struct Regs {
     uint64_t r[10];         /* rax rbx rcx rdx rsi rdi r8 r9 r10 r11 */
     uint64_t flags;
     uint64_t xmm[8];        /* xmm0..xmm3, two quads each */
+    uint64_t mxcsr;         /* in: exceptions masked, random RC/DAZ/FTZ/flags */
 } Regs;
 
 enum { RAX, RBX, RCX, RDX, RSI, RDI, R8, R9, R10, R11 };
 
-uint8_t diff_mem[256] __attribute__((aligned(64)));
+uint8_t diff_mem[256] __attribute__((aligned(64)));  /* hashed after each case */
 void diff_run(Regs *regs, const void *code);
 
 asm(".text\n"
@@ -40,9 +41,11 @@ asm(".text\n"
     "  mov 24(%r15), %rdx\n  mov 32(%r15), %rsi\n  mov 40(%r15), %rdi\n"
     "  mov 48(%r15), %r8\n  mov 56(%r15), %r9\n  mov 64(%r15), %r10\n"
     "  mov 72(%r15), %r11\n"
+    "  ldmxcsr 152(%r15)\n"
     "  pushq 80(%r15)\n  popfq\n"
     "  call *%r14\n"
     "  pushfq\n  popq 80(%r15)\n"
+    "  stmxcsr 152(%r15)\n  pushq $0x1f80\n  ldmxcsr (%rsp)\n  pop %r13\n"
     "  mov %rax, 0(%r15)\n  mov %rbx, 8(%r15)\n  mov %rcx, 16(%r15)\n"
     "  mov %rdx, 24(%r15)\n  mov %rsi, 32(%r15)\n  mov %rdi, 40(%r15)\n"
     "  mov %r8, 48(%r15)\n  mov %r9, 56(%r15)\n  mov %r10, 64(%r15)\n"
@@ -76,11 +79,15 @@ enum {
     G_STR,          /* rsi/rdi into diff_mem, small rcx */
     G_BTMEM,        /* rcx: bit offset inside diff_mem */
     G_NZ,           /* rbx non-zero (bsf/bsr) */
+    G_FSPECIAL,     /* doubles at mem+8, mem+16: often NaN, inf, 0, denormal */
+    G_FNEAR,        /* doubles at mem+8 and mem+16 with exponents within 70 */
+    G_STR42,        /* xmm/memory: strings over a small alphabet with some
+                       zeros; rax/rdx: explicit lengths around 0..16 */
 };
 
 /* features */
 enum { F_NONE, F_BMI1, F_BMI2, F_LZCNT, F_POPCNT, F_MOVBE, F_SSSE3,
-       F_SSE41, F_CX16, F_SSE3 };
+       F_SSE41, F_CX16, F_SSE3, F_SSE42 };
 
 /* X(name, flag mask, input shape, feature, "instructions") */
 #define SIZES4(X, n, mask, g, f, op) \
@@ -237,6 +244,7 @@ enum { F_NONE, F_BMI1, F_BMI2, F_LZCNT, F_POPCNT, F_MOVBE, F_SSSE3,
     X(movbe, ALL, G_ANY, F_MOVBE, "movbe eax, dword ptr [r12]; movbe word ptr [r12+8], bx") \
     X(bswap, ALL, G_ANY, F_NONE, "bswap eax; bswap rbx") \
     X(lea, ALL, G_ANY, F_NONE, "lea rax, [rbx+rcx*4+0x123]; lea edx, [rsi+rdi*8-9]; lea r8w, [r9+r10]") \
+    X(xlat, ALL, G_ANY, F_NONE, "mov rbx, r12; xlatb; mov cl, al; and al, 0x7f; lea rbx, [r12+100]; xlatb") \
     X(cbw, ALL, G_ANY, F_NONE, "cbw; cwd") \
     X(cwde, ALL, G_ANY, F_NONE, "cwde; cdq") \
     X(cdqe, ALL, G_ANY, F_NONE, "cdqe; cqo") \
@@ -282,6 +290,17 @@ enum { F_NONE, F_BMI1, F_BMI2, F_LZCNT, F_POPCNT, F_MOVBE, F_SSSE3,
     SSE2OP(X, cvtsd2ss, "cvtsd2ss") SSE2OP(X, cvtss2sd, "cvtss2sd") \
     SSE2OP(X, cvtdq2pd, "cvtdq2pd") SSE2OP(X, cvttpd2dq, "cvttpd2dq") \
     SSE2OP(X, cvtdq2ps, "cvtdq2ps") SSE2OP(X, cvttps2dq, "cvttps2dq") \
+    SSE2OP(X, cvtpd2dq, "cvtpd2dq") SSE2OP(X, cvtps2dq, "cvtps2dq") \
+    SSE2OP(X, cvtps2pd, "cvtps2pd") SSE2OP(X, cvtpd2ps, "cvtpd2ps") \
+    SSE2OP(X, sqrtps, "sqrtps") SSE2OP(X, minss, "minss") SSE2OP(X, cmpss, "cmpltss") \
+    X(comisd, ALL, G_ANY, F_NONE, "comisd xmm0, xmm1; setc al; ucomiss xmm2, xmm3; setp bl; comiss xmm1, [r12+32]") \
+    X(cmpps_all, NONE, G_ANY, F_NONE, "cmpps xmm0, xmm1, 0; cmpps xmm1, xmm2, 1; cmpps xmm2, xmm3, 2; " \
+      "cmpps xmm3, xmm0, 3; cmppd xmm0, xmm1, 4; cmppd xmm1, xmm2, 5; cmppd xmm2, xmm3, 6; cmpsd xmm3, xmm1, 7") \
+    X(rcp, NONE, G_ANY, F_NONE, RCP_CHECK("rcpps", "", "0x3a000000")) \
+    X(rsqrt, NONE, G_ANY, F_NONE, RCP_CHECK("rsqrtps", "mulps xmm0, xmm2; ", "0x3a800000")) \
+    X(rcp_special, NONE, G_ANY, F_NONE, RCP_SPECIAL("rcpps", "0x7e800000")) \
+    X(rsqrt_special, NONE, G_ANY, F_NONE, RCP_SPECIAL("rsqrtps", "0x7f7fffff")) \
+    X(rcpss, NONE, G_ANY, F_NONE, "rcpss xmm0, xmm1; rsqrtss xmm2, xmm3; psrlq xmm0, 32; psrlq xmm2, 32") \
     SSE2OP(X, unpcklps, "unpcklps") SSE2OP(X, unpckhpd, "unpckhpd") \
     X(pshufb, NONE, G_ANY, F_SSSE3, "pshufb xmm0, xmm1") \
     X(addsubpd, NONE, G_ANY, F_SSE3, "addsubpd xmm0, xmm1; addsubps xmm2, [r12+32]; haddpd xmm1, xmm3") \
@@ -308,6 +327,14 @@ enum { F_NONE, F_BMI1, F_BMI2, F_LZCNT, F_POPCNT, F_MOVBE, F_SSSE3,
     X(dpps, NONE, G_ANY, F_SSE41, "dpps xmm0, xmm1, 0xf3; dppd xmm2, xmm3, 0x31; dpps xmm1, xmm3, 0x5c") \
     X(mpsadbw, NONE, G_ANY, F_SSE41, "mpsadbw xmm0, xmm1, 5; phminposuw xmm2, xmm3; mpsadbw xmm1, [r12+32], 2") \
     X(pextrd, NONE, G_ANY, F_SSE41, "pextrd eax, xmm1, 2; pinsrq xmm0, rbx, 1; pextrb ecx, xmm2, 9") \
+    PCMPSTR_ALL(X) \
+    X(pcmpestri_w, ALL, G_STR42, F_SSE42, PCMPESTRI_REXW("0x0c") "; mov r8, rcx; " \
+      PCMPESTRI_REXW("0x45") "; mov r9, rcx; pushfq; pop r10; " PCMPESTRM_REXW("0x7a")) \
+    X(pcmpgtq, NONE, G_ANY, F_SSE42, "pcmpgtq xmm0, xmm1; pcmpgtq xmm2, [r12+32]") \
+    X(crc32_8, ALL, G_ANY, F_SSE42, "crc32 eax, bl; crc32 ecx, byte ptr [r12+3]; crc32 rdx, sil") \
+    X(crc32_16, ALL, G_ANY, F_SSE42, "crc32 eax, bx; crc32 ecx, word ptr [r12+6]") \
+    X(crc32_32, ALL, G_ANY, F_SSE42, "crc32 eax, ebx; crc32 ecx, dword ptr [r12+4]") \
+    X(crc32_64, ALL, G_ANY, F_SSE42, "crc32 rax, rbx; crc32 rcx, qword ptr [r12+8]") \
     X(pshufd, NONE, G_ANY, F_NONE, "pshufd xmm0, xmm1, 0x1b; pshufd xmm2, [r12+32], 0xe4") \
     X(pshuflw, NONE, G_ANY, F_NONE, "pshuflw xmm0, xmm1, 0x93; pshufhw xmm2, xmm3, 0x27") \
     X(shufps, NONE, G_ANY, F_NONE, "shufps xmm0, xmm1, 0x4e; shufpd xmm2, xmm3, 1") \
@@ -335,6 +362,11 @@ enum { F_NONE, F_BMI1, F_BMI2, F_LZCNT, F_POPCNT, F_MOVBE, F_SSSE3,
     MMX(X, shifti, "psllq mm0, 13; psrlw mm1, 3; psrad mm2, 7") \
     MMX(X, pshufw, "pshufw mm0, mm1, 0x1b; pshufw mm2, qword ptr [r12+24], 0x93") \
     MMX(X, movd, "movd ecx, mm0; movd mm1, ebx; movq rsi, mm2; pmovmskb edi, mm0") \
+    MMX(X, cvt, "cvtpi2ps xmm0, mm1; cvtpi2pd xmm1, mm0; cvtps2pi mm2, xmm2; cvttpd2pi mm0, xmm3; " \
+        "cvtpd2pi mm1, [r12+32]; cvttps2pi mm2, qword ptr [r12+48]; cvtpi2ps xmm3, qword ptr [r12+8]; " \
+        "cvtpi2pd xmm2, qword ptr [r12+16]") \
+    MMX(X, movq2dq, "movq2dq xmm0, mm1; movdq2q mm2, xmm1; movntq [r12+56], mm0; movdq2q mm1, xmm3") \
+    MMX(X, maskmov, "lea rdi, [r12+64]; maskmovq mm0, mm1; add rdi, 5; maskmovdqu xmm0, xmm1") \
     MMX(X, pextrw, "pextrw ecx, mm0, 2; pinsrw mm1, ebx, 3") \
     X87(X, add, "fadd qword ptr [r12+16]; fstp tbyte ptr [r12+32]") \
     X87(X, sub, "fld tbyte ptr [r12+16]; fsubp st(1), st; fstp qword ptr [r12+32]") \
@@ -355,8 +387,58 @@ enum { F_NONE, F_BMI1, F_BMI2, F_LZCNT, F_POPCNT, F_MOVBE, F_SSSE3,
     X87(X, cmov, "fld qword ptr [r12+16]; cmp rbx, rcx; fcmovb st, st(1); fcmovnbe st, st(1); fstp tbyte ptr [r12+40]") \
     X87(X, m80, "fld tbyte ptr [r12+16]; fadd st, st(1); fstp tbyte ptr [r12+32]") \
     X87(X, scale, "fld qword ptr [r12+16]; fscale; fstp tbyte ptr [r12+32]; fxtract; fstp tbyte ptr [r12+48]") \
-    X87(X, stenv, "fld qword ptr [r12+16]; fnstenv [r12+64]; mov qword ptr [r12+76], 0; " \
-                  "mov qword ptr [r12+84], 0; fldenv [r12+64]; fstp qword ptr [r12+32]")
+    X87G(X, prem, G_FNEAR, "fld qword ptr [r12+16]; fprem; fstp tbyte ptr [r12+32]; fnstsw ax") \
+    X87G(X, prem1, G_FNEAR, "fld qword ptr [r12+16]; fprem1; fstp tbyte ptr [r12+32]; fnstsw ax") \
+    X87G(X, prem_near, G_FNEAR, "fld qword ptr [r12+8]; fmul qword ptr [r12+16]; fld st(1); fprem; fnstsw ax; " \
+        "mov ebx, eax; fprem1; fstp tbyte ptr [r12+32]; fnstsw ax; fstp st(0)") \
+    X87G(X, underflow, G_FSPECIAL, "fadd st, st(1); fstp tbyte ptr [r12+32]; fld qword ptr [r12+16]; fscale; " \
+        "fstp tbyte ptr [r12+48]; fld qword ptr [r12+8]; fprem1; fstp qword ptr [r12+64]") \
+    X87G(X, special, G_FSPECIAL, "fld qword ptr [r12+16]; fprem; fld st(0); fstp tbyte ptr [r12+32]; fld qword ptr [r12+8]; " \
+        "fdivr st, st(1); fstp tbyte ptr [r12+48]; fsqrt; fstp tbyte ptr [r12+64]") \
+    X87G(X, prem_empty, G_FSPECIAL, "fprem; fld st(0); fprem1; fstp tbyte ptr [r12+32]; fnstsw ax") \
+    X87(X, stenv, "fld qword ptr [r12+16]; fadd st, st(1); fnstenv [r12+64]; fldenv [r12+64]; " \
+                  "fstp qword ptr [r12+32]; fnclex; fnstenv [r12+96]; fninit; fnstenv [r12+128]") \
+    X87(X, fsave, "fld qword ptr [r12+16]; fdiv st, st(1); fnsave [r12+140]; fld1; frstor [r12+140]; " \
+                  "fnop; fnstenv [r12+32]")
+
+/* SSE4.2 string compares: every imm8 (bit 7 is ignored) through all four
+ * instructions, register and memory sources; flags saved after each. */
+#define PCMPSTR(X, imm) \
+    X(pcmpstr_##imm, ALL, G_STR42, F_SSE42, \
+      "pcmpistri xmm1, xmm2, " #imm "; mov r8, rcx; pushfq; pop r9; " \
+      "pcmpestrm xmm1, [r12+32], " #imm "; movdqu [r12+96], xmm0; pushfq; pop r10; " \
+      "pcmpestri xmm2, xmm3, " #imm "; mov r11, rcx; pushfq; pop rsi; " \
+      "pcmpistrm xmm3, [r12+16], " #imm)
+#define PCMPSTR16(X, h) \
+    PCMPSTR(X, 0x##h##0) PCMPSTR(X, 0x##h##1) PCMPSTR(X, 0x##h##2) PCMPSTR(X, 0x##h##3) \
+    PCMPSTR(X, 0x##h##4) PCMPSTR(X, 0x##h##5) PCMPSTR(X, 0x##h##6) PCMPSTR(X, 0x##h##7) \
+    PCMPSTR(X, 0x##h##8) PCMPSTR(X, 0x##h##9) PCMPSTR(X, 0x##h##a) PCMPSTR(X, 0x##h##b) \
+    PCMPSTR(X, 0x##h##c) PCMPSTR(X, 0x##h##d) PCMPSTR(X, 0x##h##e) PCMPSTR(X, 0x##h##f)
+#define PCMPSTR_ALL(X) \
+    PCMPSTR16(X, 0) PCMPSTR16(X, 1) PCMPSTR16(X, 2) PCMPSTR16(X, 3) \
+    PCMPSTR16(X, 4) PCMPSTR16(X, 5) PCMPSTR16(X, 6) PCMPSTR16(X, 7)
+/* REX.W forms (64-bit explicit lengths in rax/rdx) the assembler has no
+ * syntax for: pcmpestri xmm1, xmm2 / pcmpestrm xmm2, xmm3 */
+#define PCMPESTRI_REXW(imm) ".byte 0x66, 0x48, 0x0f, 0x3a, 0x61, 0xca, " imm
+#define PCMPESTRM_REXW(imm) ".byte 0x66, 0x48, 0x0f, 0x3a, 0x60, 0xd3, " imm
+
+/* RCPPS/RSQRTPS approximations are vendor-specific: RCP_CHECK leaves a
+ * mask of the lanes where x * rcp(x) (or x * rsqrt(x)^2) is within tol of
+ * 1; RCP_SPECIAL the exact results for zero, denormal, infinite and NaN
+ * inputs (and for RCPPS, huge ones with denormal results), zero elsewhere. */
+#define SPLAT(reg, bits) "mov eax, " bits "; movd " reg ", eax; pshufd " reg ", " reg ", 0; "
+#define RCP_CHECK(op, square, tol) \
+    "sub rsp, 8; stmxcsr [rsp]; " \
+    "movaps xmm0, xmm1; " op " xmm2, xmm1; mulps xmm0, xmm2; " square \
+    SPLAT("xmm3", "0x3f800000") "subps xmm0, xmm3; " \
+    SPLAT("xmm3", "0x7fffffff") "andps xmm0, xmm3; " \
+    SPLAT("xmm3", tol) "cmpltps xmm0, xmm3; xorps xmm2, xmm2; " \
+    "ldmxcsr [rsp]; add rsp, 8"     /* flags of the check itself differ */
+#define RCP_SPECIAL(op, huge) \
+    SPLAT("xmm3", "0x7fffffff") "andps xmm3, xmm1; movaps xmm2, xmm3; " \
+    SPLAT("xmm0", "0x00800000") "cmpltps xmm2, xmm0; " \
+    SPLAT("xmm0", huge) "cmpnleps xmm3, xmm0; orps xmm2, xmm3; " \
+    op " xmm0, xmm1; andps xmm0, xmm2"
 
 /* MMX: mm0, mm1 from memory, mm2 from rax; results back to memory. */
 #define MMX(X, name, text) \
@@ -369,8 +451,9 @@ enum { F_NONE, F_BMI1, F_BMI2, F_LZCNT, F_POPCNT, F_MOVBE, F_SSSE3,
 
 /* x87: from a clean state, ST0 = the double at [r12+8]; ends with the
  * stack emptied and the status word at [r12+72]. */
-#define X87(X, name, text) \
-    X(x87_##name, ALL, G_ANY, F_NONE, \
+#define X87(X, name, text) X87G(X, name, G_ANY, text)
+#define X87G(X, name, g, text) \
+    X(x87_##name, ALL, g, F_NONE, \
       "fninit; fld qword ptr [r12+8]; " text "; fnstsw word ptr [r12+72]; fninit")
 
 #define DECLARE(name, mask, g, f, text) \
@@ -456,6 +539,54 @@ static void shape_div(Regs *r, unsigned bits, bool sign)
     }
 }
 
+static void shape_fspecial(void)
+{
+    static const uint64_t v[] = {
+        0x7ff0000000000001ull, 0xfff8000000000000ull, 0x7ff8000000012345ull,
+        0x7ff0000000000000ull, 0xfff0000000000000ull, 0, 1ull << 63, 1,
+        0x800fffffffffffffull, 0x3ff0000000000000ull,
+    };
+    for (int k = 8; k <= 16; k += 8) {
+        if (rnd() & 1) {
+            memcpy(diff_mem + k, &v[rnd() % (sizeof(v) / sizeof(v[0]))], 8);
+        }
+    }
+}
+
+static void shape_fnear(void)
+{
+    uint64_t x, y;
+    memcpy(&x, diff_mem + 8, 8);
+    memcpy(&y, diff_mem + 16, 8);
+    uint64_t ex = 0x3ff + rnd() % 400 - 200, ey = ex + rnd() % 141 - 70;
+    x = (x & ~(0x7ffull << 52)) | ex << 52;
+    y = (y & ~(0x7ffull << 52)) | ey << 52;
+    if (rnd() % 8 == 0) {
+        y = x + rnd() % 5 - 2;          /* quotient near 1 */
+    }
+    memcpy(diff_mem + 8, &x, 8);
+    memcpy(diff_mem + 16, &y, 8);
+}
+
+static int64_t str_len(void)
+{
+    return rnd() % 8 ? (int64_t)(rnd() % 41) - 20 : (int64_t)interesting();
+}
+
+static void shape_str42(Regs *r)
+{
+    static const uint8_t alphabet[] = { 'a', 'b', 'c', 0x81, 0xfe, 'a', 'b', 0 };
+    uint8_t *x = (uint8_t *)r->xmm;
+    for (unsigned i = 0; i < sizeof(r->xmm); i++) {
+        x[i] = alphabet[rnd() % (rnd() % 4 ? 7 : 8)];
+    }
+    for (unsigned i = 0; i < 64; i++) {
+        diff_mem[i] = alphabet[rnd() % (rnd() % 4 ? 7 : 8)];
+    }
+    r->r[RAX] = (uint64_t)str_len();
+    r->r[RDX] = (uint64_t)str_len();
+}
+
 static void make_inputs(Regs *r, int gen)
 {
     for (int i = 0; i < 10; i++) {
@@ -465,6 +596,10 @@ static void make_inputs(Regs *r, int gen)
         r->xmm[i] = interesting();
     }
     r->flags = (rnd() & (CF | PF | AF | ZF | SF | OF)) | 0x202;
+    r->mxcsr = 0x1f80;
+    if (rnd() & 1) {        /* rounding, DAZ (0x40), FTZ (0x8000), sticky flags */
+        r->mxcsr |= (rnd() & 0x6000) | (rnd() & 0x8040) | (rnd() % 4 ? 0 : rnd() & 0x3f);
+    }
     for (unsigned i = 0; i < sizeof(diff_mem); i++) {
         diff_mem[i] = (uint8_t)rnd();
     }
@@ -490,6 +625,9 @@ static void make_inputs(Regs *r, int gen)
         }
         break;
     case G_BTMEM: r->r[RCX] = (uint64_t)((int64_t)(rnd() % 1024) - 512); break;
+    case G_STR42: shape_str42(r); break;
+    case G_FNEAR: shape_fnear(); break;
+    case G_FSPECIAL: shape_fspecial(); break;
     case G_NZ: if ((r->r[RBX] & 0xffff) == 0) r->r[RBX] |= 1ull << (rnd() % 16); break;
     default: break;
     }
@@ -526,6 +664,7 @@ static bool has_feature(int f)
         case F_SSSE3: return c & (1u << 9);
         case F_SSE41: return c & (1u << 19);
         case F_SSE3: return c & 1u;
+        case F_SSE42: return c & (1u << 20);
         default: return c & (1u << 13);     /* CX16 */
         }
     }
@@ -563,7 +702,8 @@ int main(int argc, char **argv)
             for (int k = 0; k < 8; k++) {
                 printf(" %llx", (unsigned long long)r.xmm[k]);
             }
-            printf(" m %016llx\n", (unsigned long long)mem_hash());
+            printf(" m %016llx mx %04llx/%04llx\n", (unsigned long long)mem_hash(),
+                   (unsigned long long)in.mxcsr, (unsigned long long)r.mxcsr);
             ran++;
         }
     }

@@ -2,6 +2,8 @@
 if HOST_X86_64
 TESTS += \
 	tests/functional/user/x86-diff.sh \
+	tests/functional/user/x86-diff32.sh \
+	tests/functional/user/x86-fpe.sh \
 	tests/functional/user/x86-smc.sh \
 	tests/functional/user/busybox.sh \
 	tests/functional/user/programs.sh \
@@ -9,7 +11,9 @@ TESTS += \
 	tests/functional/user/i386.sh \
 	tests/functional/user/gdb.sh
 endif
-EXTRA_DIST += tests/functional/user/x86-diff.sh tests/functional/user/x86-smc.sh \
+EXTRA_DIST += tests/functional/user/x86-diff.sh tests/functional/user/x86-fpe.sh \
+	tests/functional/user/x86-diff32.sh \
+	tests/functional/user/x86-smc.sh \
 	tests/functional/user/busybox.sh tests/functional/user/programs.sh \
 	tests/functional/user/busybox-applets.sh \
 	tests/functional/user/busybox-i386.sh tests/functional/user/i386.sh \

@@ -1,0 +1,44 @@
+#!/bin/sh
+# Differential test of 32-bit code: tests/guest/x86-diff32 (an i386
+# program: one-byte INC/DEC, BCD, PUSHA, BOUND, 0x66/0x67 prefixes, x87,
+# SSE, MMX) under emu-i386, each JIT backend, against the host when it
+# runs i386 programs and otherwise against qemu-i386 as the peer.
+. "$top_srcdir/tests/functional/lib.sh"
+PROG="$top_builddir/tests/guest/x86-diff32"
+ITERS=${X86_DIFF_ITERS:-50}
+# emu-i386 is emu-x86_64 under another name
+EMU_I386="$top_builddir/emu-i386"
+if [ ! -e "$EMU_I386" ]; then
+    EMU_I386="$TMP/emu-i386"
+    ln -s "$(cd "$top_builddir" && pwd)/emu-x86_64" "$EMU_I386"
+fi
+
+if "$PROG" "$ITERS" > "$TMP/want" 2> /dev/null; then
+    oracle=host
+elif command -v qemu-i386 > /dev/null && qemu-i386 "$PROG" "$ITERS" > "$TMP/want"; then
+    oracle=qemu-i386
+else
+    echo "SKIP: neither the host nor qemu-i386 runs i386 programs"
+    exit 77
+fi
+tail -n 1 "$TMP/want" | grep -q '^cases [1-9]' || fail "$oracle: incomplete run"
+if ! "$EMU_I386" "$PROG" 1 > /dev/null 2> "$TMP/probe.err" &&
+        grep -q -e "not supported" -e "not for x86_64" "$TMP/probe.err"; then
+    # until linux-user runs i386 programs
+    echo "SKIP: emu-i386: $(head -n 1 "$TMP/probe.err")"
+    exit 77
+fi
+for backend in interp x86_64; do
+    if ! "$EMU_I386" -jit "$backend" -cpu max "$PROG" "$ITERS" > "$TMP/got" 2> "$TMP/emu.err"; then
+        fail "$backend: emu-i386 failed: $(head -c 500 "$TMP/emu.err")"
+        continue
+    fi
+    if cmp -s "$TMP/want" "$TMP/got"; then
+        echo "$backend: $(wc -l < "$TMP/got") lines identical to $oracle"
+        pass
+    else
+        fail "$backend: mismatches against $oracle:"
+        diff "$TMP/want" "$TMP/got" | head -20
+    fi
+done
+finish
