@@ -251,6 +251,12 @@ enum { F_NONE, F_BMI1, F_BMI2, F_LZCNT, F_POPCNT, F_MOVBE, F_SSSE3,
     X(lahf, ALL, G_ANY, F_NONE, "lahf; xor bl, ah; mov ah, bl; sahf") \
     X(flagops, ALL, G_ANY, F_NONE, "cmc; setc al; stc; setc bl; clc; adc cl, 0") \
     X(pushpop, ALL, G_ANY, F_NONE, "push rax; push word ptr [r12]; pop bx; pop rcx; pushfq; pop rdx") \
+    /* ENTER with nesting copies frame pointers from the old frame: rbp is  \
+     * pointed into the buffer; results are kept relative to rsp. */       \
+    X(enter, ALL, G_ANY, F_NONE, "mov r8, rbp; mov r9, rsp; lea rbp, [r12+64]; enter 24, 3; " \
+      "mov rax, rbp; sub rax, r9; mov rbx, rsp; sub rbx, r9; mov rcx, [rsp+32]; " \
+      "mov rdx, [rsp+40]; mov rsi, [rsp+24]; sub rsi, r9; mov rsp, r9; mov rbp, r8; " \
+      "xor r8d, r8d; xor r9d, r9d") \
     X(popf, ALL, G_ANY, F_NONE, "push rbx; and qword ptr [rsp], 0x8d5; popfq") \
     X(rep_movsb, ALL, G_STR, F_NONE, "rep movsb") \
     X(rep_movsq, ALL, G_STR, F_NONE, "rep movsq") \

@@ -95,9 +95,15 @@ asm(".text\n.intel_syntax noprefix\n"
     X(bound, ALL, "mov dword ptr [ebp], -100; mov dword ptr [ebp+4], 100; and eax, 63; bound eax, [ebp]") \
     X(setcc, ALL, "cmp eax, ebx; setl cl; setbe ch; seto dl; cmovg esi, edi; cmovp ax, bx") \
     X(flags, ALL, "lahf; xor ah, bl; sahf; cmc; setc dl; .byte 0xd6") \
+    /* qemu-i386, the oracle on hosts that cannot run i386 code, differs  \
+     * from hardware in what the SDM leaves undefined or reserved: C0, C2 \
+     * and C3 after FSTP, C1 (round-up), the upper halves of the FNSTENV \
+     * dwords, the pointers (x86-diff checks them against the host).    */ \
     X(x87, ALL, "fninit; fld qword ptr [ebp+8]; fadd qword ptr [ebp+16]; fsqrt; fistp dword ptr [ebp+32]; " \
       "fld tbyte ptr [ebp+40]; fld1; fdivp; fstp qword ptr [ebp+48]; fnstsw ax; fnstenv [ebp+64]; " \
-      "mov dword ptr [ebp+76], 0; mov dword ptr [ebp+80], 0; mov dword ptr [ebp+84], 0; fninit") \
+      "mov dword ptr [ebp+76], 0; mov dword ptr [ebp+80], 0; mov dword ptr [ebp+84], 0; " \
+      "mov dword ptr [ebp+88], 0; mov word ptr [ebp+66], 0; mov word ptr [ebp+70], 0; " \
+      "mov word ptr [ebp+74], 0; and ax, 0xb8ff; and word ptr [ebp+68], 0xb8ff; fninit") \
     X(sse, NONE, "addsd xmm0, xmm1; mulps xmm2, [ebp+32]; cvtsd2si eax, xmm3; cvtsi2ss xmm1, ebx; " \
       "pshufd xmm3, xmm0, 0x1b; pmovmskb ecx, xmm2; movd edx, xmm3") \
     X(mmx, ALL, "movq mm0, [ebp+8]; movd mm1, ebx; paddw mm0, mm1; pmullw mm1, [ebp+16]; " \

@@ -22,6 +22,21 @@ else
     exit 77
 fi
 tail -n 1 "$TMP/want" | grep -q '^cases [1-9]' || fail "$oracle: incomplete run"
+
+# qemu-i386 (Debian's 7.2) never sets MXCSR.DE, the denormal-operand
+# flag, which the host and emu do (x86-diff checks it against the host):
+# against qemu, compare MXCSR without it.
+mask_de() {
+    if [ "$oracle" = qemu-i386 ]; then
+        sed -e 's/\( mx [0-9a-f]*\)2$/\10/' -e 's/\( mx [0-9a-f]*\)3$/\11/' \
+            -e 's/\( mx [0-9a-f]*\)6$/\14/' -e 's/\( mx [0-9a-f]*\)7$/\15/' \
+            -e 's/\( mx [0-9a-f]*\)a$/\18/' -e 's/\( mx [0-9a-f]*\)b$/\19/' \
+            -e 's/\( mx [0-9a-f]*\)e$/\1c/' -e 's/\( mx [0-9a-f]*\)f$/\1d/' "$1"
+    else
+        cat "$1"
+    fi
+}
+mask_de "$TMP/want" > "$TMP/want.cmp"
 if ! "$EMU_I386" "$PROG" 1 > /dev/null 2> "$TMP/probe.err" &&
         grep -q -e "not supported" -e "not for x86_64" "$TMP/probe.err"; then
     # until linux-user runs i386 programs
@@ -33,12 +48,13 @@ for backend in interp x86_64; do
         fail "$backend: emu-i386 failed: $(head -c 500 "$TMP/emu.err")"
         continue
     fi
-    if cmp -s "$TMP/want" "$TMP/got"; then
+    mask_de "$TMP/got" > "$TMP/got.cmp"
+    if cmp -s "$TMP/want.cmp" "$TMP/got.cmp"; then
         echo "$backend: $(wc -l < "$TMP/got") lines identical to $oracle"
         pass
     else
         fail "$backend: mismatches against $oracle:"
-        diff "$TMP/want" "$TMP/got" | head -20
+        diff "$TMP/want.cmp" "$TMP/got.cmp" | head -20
     fi
 done
 finish
