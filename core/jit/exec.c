@@ -131,9 +131,9 @@ EMU_API EmuJitCpu *emu_jit_cpu_new(const EmuCpuClass *cls, const char *model,
                     cls->size);
         return NULL;
     }
-    EmuJitCpu *cpu = g_new0(EmuJitCpu, 1);
+    EmuJitCpu *cpu = g_malloc0(sizeof(EmuJitCpu) + cls->state_size);
     cpu->cls = cls;
-    cpu->env = g_malloc0(cls->state_size);
+    cpu->env = cpu->env_storage;
     cpu->model = g_strdup(model);
     if (!cls->reset(cpu->env, model, errp)) {
         emu_jit_cpu_free(cpu);
@@ -156,7 +156,6 @@ EMU_API void emu_jit_cpu_free(EmuJitCpu *cpu)
         g_ptr_array_remove(all_cpus, cpu);
     }
     g_mutex_unlock(&tb_lock);
-    g_free(cpu->env);
     g_free(cpu->model);
     g_free(cpu);
 }
@@ -480,8 +479,7 @@ EMU_API int emu_jit_cpu_exec(EmuJitCpu *cpu, uint64_t *aux)
         cpu->in_tb = 1;
 #ifdef __x86_64__
         if (tb->host_code) {
-            exit_val = emu_jit_x86_64_run(tb, cpu->env, emu_jit_x86_64_temps(),
-                                          &cpu->insn_pc, &cpu->exit_request);
+            exit_val = emu_jit_x86_64_run(tb, cpu->env, emu_jit_x86_64_temps());
         } else
 #endif
         {
