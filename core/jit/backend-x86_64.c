@@ -27,6 +27,7 @@
  */
 #include "config.h"
 #include "jit-internal.h"
+#include <emu/log.h>
 #include <string.h>
 #include <sys/mman.h>
 
@@ -892,6 +893,54 @@ static void gen_goto_tb(Gen *g, const EmuJitInsn *i)
     g->tb->jmp_reset[slot] = (uint32_t)(e->p - e->start);
 }
 
+/* LOOKUP_TB: probes the vCPU's jump cache in line and, on a hit, jumps to
+ * the block's body (blocks share one frame layout; the body tests
+ * exit_request).  Logging and single-stepping want every block to go
+ * through the loop, so they get nothing here. */
+static void gen_lookup_tb(Gen *g, const EmuJitInsn *i)
+{
+    Emitter *e = &g->e;
+    uint8_t *miss[4];
+    if (emu_jit_opts.single_step || emu_log_enabled(EMU_LOG_EXEC | EMU_LOG_CPU)) {
+        return;
+    }
+    int pc = use_reg(g, i->args[0]);
+    mov_rr(e, RAX, pc);                             /* slot, as in exec.c */
+    op_rr(e, W64, OP(0xc1), 5, RAX);                /* shr rax, 2 */
+    b1(e, 2);
+    mov_rr(e, RDX, pc);
+    op_rr(e, W64, OP(0xc1), 5, RDX);                /* shr rdx, 14 */
+    b1(e, 14);
+    op_rr(e, W64, OP(0x31), RDX, RAX);              /* xor rax, rdx */
+    op_rr(e, W32, OP(0x81), 4, RAX);                /* and eax, 4095 */
+    b4(e, 4095);
+    op_rr(e, W32, OP(0xc1), 4, RAX);                /* shl eax, 3 */
+    b1(e, 3);
+    op_mem(e, W64, OP(0x8b), RAX, REG_ENV, RAX, EMU_JIT_CPU_OFF(jmp_cache));
+    EMIT(e, 0x48, 0x85, 0xc0, 0x74, 0);             /* test rax, rax; jz */
+    miss[0] = e->p - 1;
+    op_mem(e, W64, OP(0x39), pc, RAX, NO_REG, offsetof(EmuJitTb, pc));
+    EMIT(e, 0x75, 0);                               /* jne */
+    miss[1] = e->p - 1;
+    op_mem(e, W32, OP(0x81), 7, RAX, NO_REG, offsetof(EmuJitTb, flags));
+    b4(e, g->tb->flags);
+    EMIT(e, 0x75, 0);
+    miss[2] = e->p - 1;
+    op_mem(e, W32, OP(0x83), 7, RAX, NO_REG, offsetof(EmuJitTb, invalid));
+    b1(e, 0);
+    EMIT(e, 0x75, 0);
+    miss[3] = e->p - 1;
+    op_mem(e, W64, OP(0x8b), RDX, RAX, NO_REG, offsetof(EmuJitTb, host_code));
+    op_mem(e, W32, OP(0x8b), RAX, RAX, NO_REG, offsetof(EmuJitTb, body_off));
+    EMIT(e, 0x48, 0x01, 0xd0,                       /* add rax, rdx */
+         0x48, 0x85, 0xd2,                          /* test rdx, rdx */
+         0x74, 0x02,                                /* jz: a miss */
+         0xff, 0xe0);                               /* jmp rax */
+    for (size_t k = 0; k < G_N_ELEMENTS(miss) && !e->overflow; k++) {
+        *miss[k] = (uint8_t)(e->p - (miss[k] + 1));
+    }
+}
+
 static bool is_div(unsigned op)
 {
     return op == EMU_JIT_DIVU || op == EMU_JIT_DIVS || op == EMU_JIT_REMU ||
@@ -976,6 +1025,9 @@ static bool gen_insn(Gen *g, unsigned k, const EmuJitInsn *i)
         break;
     case EMU_JIT_GOTO_TB:
         gen_goto_tb(g, i);
+        break;
+    case EMU_JIT_LOOKUP_TB:
+        gen_lookup_tb(g, i);
         break;
     case EMU_JIT_EXIT_TB:
         if (i->imm > 0 && i->imm <= 2) {

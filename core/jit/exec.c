@@ -260,7 +260,7 @@ static EmuJitTb *translate_block(EmuJitCpu *cpu, uint64_t pc, uint32_t flags)
 static EmuJitTb *lookup_or_translate(EmuJitCpu *cpu, uint64_t pc,
                                      uint32_t flags)
 {
-    unsigned slot = (unsigned)((pc >> 2) ^ (pc >> 14)) & 4095;
+    unsigned slot = emu_jit_jmp_cache_slot(pc);
     EmuJitTb *tb = cpu->jmp_cache[slot];
     if (tb && tb->pc == pc && tb->flags == flags && !tb->invalid) {
         return tb;

@@ -54,6 +54,12 @@ struct EmuJitCpu {
     uint8_t env_storage[] __attribute__((aligned(16)));
 };
 
+/* The jump cache entry for pc (native code computes it too). */
+static inline unsigned emu_jit_jmp_cache_slot(uint64_t pc)
+{
+    return (unsigned)((pc >> 2) ^ (pc >> 14)) & 4095;
+}
+
 /* Offset of a field of EmuJitCpu from its env (negative). */
 #define EMU_JIT_CPU_OFF(field) \
     ((int32_t)offsetof(EmuJitCpu, field) - \
@@ -92,5 +98,6 @@ void emu_jit_x86_64_link(EmuJitTb *from, unsigned slot, EmuJitTb *to);
 void emu_jit_x86_64_unlink(EmuJitTb *from, unsigned slot);
 int64_t emu_jit_x86_64_run(EmuJitTb *tb, void *env, uint64_t *temps);
 uint64_t *emu_jit_x86_64_temps(void);
+
 
 #endif

@@ -48,6 +48,9 @@ extern "C" {
  *   BRCOND     aux = EmuJitCond, imm = label  args: a, b
  *   GOTO_TB    imm = chaining slot (0 or 1); the pc must already be in env
  *   EXIT_TB    imm = 0 (look the next block up) or slot + 1 (chain)
+ *   LOOKUP_TB  args: the next pc, already in env.  An indirect jump: may
+ *              go straight to the translated block for that pc (and this
+ *              block's flags); else does nothing, and EXIT_TB 0 follows.
  */
 #define EMU_JIT_OPS(X) \
     X(NOP,        0, 0, 0) \
@@ -96,7 +99,8 @@ extern "C" {
     X(BR,         0, 0, EMU_JIT_F_SIDE | EMU_JIT_F_BB_END) \
     X(BRCOND,     0, 2, EMU_JIT_F_SIDE | EMU_JIT_F_BB_END) \
     X(GOTO_TB,    0, 0, EMU_JIT_F_SIDE) \
-    X(EXIT_TB,    0, 0, EMU_JIT_F_SIDE | EMU_JIT_F_BB_END)
+    X(EXIT_TB,    0, 0, EMU_JIT_F_SIDE | EMU_JIT_F_BB_END) \
+    X(LOOKUP_TB,  0, 1, EMU_JIT_F_SIDE)
 
 enum {
     EMU_JIT_F_FOLD = 1u << 0,      /* pure: constant inputs fold */
@@ -285,6 +289,10 @@ static inline void emu_jit_goto_tb(EmuJitCtx *c, unsigned slot)
 static inline void emu_jit_exit_tb(EmuJitCtx *c, int64_t v)
 {
     emu_jit_emit(c, EMU_JIT_EXIT_TB, 0, v, 0, NULL);
+}
+static inline void emu_jit_lookup_tb(EmuJitCtx *c, EmuJitTemp pc)
+{
+    emu_jit_emit(c, EMU_JIT_LOOKUP_TB, 0, 0, 1, &pc);
 }
 
 /* ---- Running vCPUs (linux-user, accel-jit) ---- */
