@@ -37,7 +37,9 @@
 #define MAX_NATIVE_TEMPS 65536
 
 static uint8_t *code_buf;
+static size_t code_size;        /* EMU_JIT_CODE_BUFFER_KB (tests) or 64 MiB */
 static size_t code_used;
+static bool code_full;
 
 typedef struct Emitter {
     uint8_t *start, *p, *end;
@@ -884,7 +886,7 @@ static void gen_goto_tb(Gen *g, const EmuJitInsn *i)
 {
     Emitter *e = &g->e;
     unsigned slot = (unsigned)i->imm & 1;
-    while (((e->p - e->start) + 1) % 4) {
+    while (((e->p - e->start) + 1) % 4 && !e->overflow) {
         b1(e, 0x90);
     }
     b1(e, 0xe9);
@@ -1079,7 +1081,13 @@ static void prologue(Emitter *e, uint64_t guest_base)
 static bool code_buffer_init(void)
 {
     if (!code_buf) {
-        void *p = mmap(NULL, CODE_BUFFER_SIZE, PROT_READ | PROT_WRITE | PROT_EXEC,
+        const char *kb = g_getenv("EMU_JIT_CODE_BUFFER_KB");
+        code_size = CODE_BUFFER_SIZE;
+        if (kb && g_ascii_strtoull(kb, NULL, 10) >= 64 &&
+            g_ascii_strtoull(kb, NULL, 10) < CODE_BUFFER_SIZE / 1024) {
+            code_size = (size_t)g_ascii_strtoull(kb, NULL, 10) * 1024;
+        }
+        void *p = mmap(NULL, code_size, PROT_READ | PROT_WRITE | PROT_EXEC,
                        MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         if (p == MAP_FAILED) {
             return false;
@@ -1128,7 +1136,7 @@ bool emu_jit_x86_64_compile(EmuJitTb *tb)
     Gen g = {
         .e = {
             .start = code_buf + code_used, .p = code_buf + code_used,
-            .end = code_buf + CODE_BUFFER_SIZE,
+            .end = code_buf + code_size,
             .label_off = g_new(uint32_t, n_labels),
             .fixups = g_array_new(FALSE, FALSE, sizeof(Fixup)),
         },
@@ -1142,7 +1150,7 @@ bool emu_jit_x86_64_compile(EmuJitTb *tb)
     for (unsigned t = 0; t < tb->n_temps; t++) {
         g.t[t].reg = NO_REG;
     }
-    bool ok = CODE_BUFFER_SIZE - code_used > 256;
+    bool ok = code_size - code_used > 256;
     if (ok) {
         prologue(e, emu_jit_opts.guest_base);
         tb->body_off = (uint32_t)(e->p - e->start);
@@ -1156,8 +1164,9 @@ bool emu_jit_x86_64_compile(EmuJitTb *tb)
         if (!e->overflow) {
             *skip = (uint8_t)(e->p - exit_start);
         }
-        ok = gen_body(&g) && resolve_fixups(e) && !e->overflow;
+        ok = gen_body(&g) && !e->overflow && resolve_fixups(e);
     }
+    code_full = !ok && (e->overflow || code_size - code_used <= 256);
     if (ok) {
         for (int s = 0; s < 2; s++) {
             if (tb->jmp_site[s]) {
@@ -1198,6 +1207,17 @@ int64_t emu_jit_x86_64_run(EmuJitTb *tb, void *env, uint64_t *temps)
     typedef int64_t (*BlockFn)(void *, uint64_t *);
     BlockFn fn = (BlockFn)(void *)tb->host_code;
     return fn(env, temps);
+}
+
+bool emu_jit_x86_64_full(void)
+{
+    return code_full;
+}
+
+void emu_jit_x86_64_reset(void)
+{
+    code_used = 0;
+    code_full = false;
 }
 
 uint64_t *emu_jit_x86_64_temps(void)

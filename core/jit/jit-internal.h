@@ -45,6 +45,7 @@ struct EmuJitCpu {
     sigjmp_buf jmp;
     int excp;
     uint64_t excp_aux;
+    unsigned flush_gen;         /* cache flushes this vCPU has seen */
     EmuJitTb *jmp_cache[4096];
     /* Native code reaches these at a fixed offset from env (see
      * EMU_JIT_CPU_OFF), so they sit right before it. */
@@ -98,6 +99,10 @@ void emu_jit_x86_64_link(EmuJitTb *from, unsigned slot, EmuJitTb *to);
 void emu_jit_x86_64_unlink(EmuJitTb *from, unsigned slot);
 int64_t emu_jit_x86_64_run(EmuJitTb *tb, void *env, uint64_t *temps);
 uint64_t *emu_jit_x86_64_temps(void);
+/* Whether the last compile failed for want of room; emptying the code
+ * buffer (no vCPU may run native code then). */
+bool emu_jit_x86_64_full(void);
+void emu_jit_x86_64_reset(void);
 
 
 #endif

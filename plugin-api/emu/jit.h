@@ -372,6 +372,11 @@ EMU_API void emu_jit_ctx_free(EmuJitCtx *ctx);
 EMU_API void emu_jit_ctx_optimize(EmuJitCtx *ctx);
 /* Interprets the IR with env; returns the EXIT_TB value. */
 EMU_API int64_t emu_jit_ctx_interpret(EmuJitCtx *ctx, void *env);
+/* Compiles the IR with the native backend and runs it on a copy of env
+ * (env_size bytes, written back); returns the EXIT_TB value, or -1 when
+ * this host has no native backend or the IR does not compile. */
+EMU_API int64_t emu_jit_ctx_run_native(EmuJitCtx *ctx, void *env,
+                                       size_t env_size);
 /* Returns the "-d op" text of the IR (g_free it). */
 EMU_API char *emu_jit_ctx_dump(const EmuJitCtx *ctx);
 

@@ -4,7 +4,9 @@ TESTS += \
 	tests/functional/user/x86-diff.sh \
 	tests/functional/user/x86-smc.sh \
 	tests/functional/user/busybox.sh \
-	tests/functional/user/programs.sh
+	tests/functional/user/programs.sh \
+	tests/functional/user/jit-flush.sh
 endif
 EXTRA_DIST += tests/functional/user/x86-diff.sh tests/functional/user/x86-smc.sh \
-	tests/functional/user/busybox.sh tests/functional/user/programs.sh
+	tests/functional/user/busybox.sh tests/functional/user/programs.sh \
+	tests/functional/user/jit-flush.sh
