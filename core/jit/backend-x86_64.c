@@ -1,13 +1,21 @@
 /*
  * x86-64 host backend: IR to native code, one function per block.
  *
- * Register conventions inside generated code (all callee-saved, so helper
- * calls keep them): rbx = env, r12 = the temporaries array, r13 = guest
- * base, r14 = &cpu->insn_pc, r15 = &cpu->exit_request.  Temporaries live
- * in the array ([r12 + 8 * t]); each op loads its inputs into rax/rcx/rdx
- * and stores its output, which needs no register allocation and is still
- * far faster than interpreting.  Ops without a fast encoding call
- * emu_jit_eval(), so every op of the table works.
+ * Fixed registers inside generated code (callee-saved, so helper calls
+ * keep them): rbx = env, r12 = the spill array of temporaries, r13 =
+ * guest base.  The vCPU's insn_pc and exit_request sit at a fixed offset
+ * from env.  rax, rcx and rdx are scratch; the other nine registers hold
+ * temporaries (regalloc below).
+ *
+ * Register allocation is local to each basic block of the IR (a label,
+ * branch or exit ends one).  A temporary whose uses all follow its
+ * definition in one basic block ("local") lives in a host register from
+ * its definition to its last use and is spilled only when registers run
+ * out or a helper call clobbers it; a constant is not materialized until
+ * an instruction needs it (most fold into an imm32 operand).  Every other
+ * temporary ("global": it crosses a label or branch) is written through to
+ * its slot in the spill array at each definition, so basic block ends need
+ * no code and a label simply forgets what registers hold.
  *
  * Blocks chain directly: GOTO_TB emits a 4-byte-aligned "jmp rel32" that
  * first points at the block's own exit and is patched (one atomic store)
@@ -19,6 +27,7 @@
  */
 #include "config.h"
 #include "jit-internal.h"
+#include <emu/log.h>
 #include <string.h>
 #include <sys/mman.h>
 
@@ -28,7 +37,9 @@
 #define MAX_NATIVE_TEMPS 65536
 
 static uint8_t *code_buf;
+static size_t code_size;        /* EMU_JIT_CODE_BUFFER_KB (tests) or 64 MiB */
 static size_t code_used;
+static bool code_full;
 
 typedef struct Emitter {
     uint8_t *start, *p, *end;
@@ -43,7 +54,16 @@ typedef struct Fixup {
 } Fixup;
 
 enum { RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R8, R9, R10, R11, R12, R13,
-       R14, R15 };
+       R14, R15, NO_REG = -1 };
+
+#define REG_ENV RBX
+#define REG_SPILL R12
+#define REG_GUEST_BASE R13
+
+/* Allocation order: caller-saved first (cheap to drop at a call). */
+static const int alloc_order[] = { RSI, RDI, R8, R9, R10, R11, RBP, R14, R15 };
+#define CALLER_SAVED ((1u << RSI) | (1u << RDI) | (1u << R8) | (1u << R9) | \
+                      (1u << R10) | (1u << R11))
 
 static void b1(Emitter *e, uint8_t v)
 {
@@ -76,70 +96,137 @@ static void b8(Emitter *e, uint64_t v)
     b4(e, (uint32_t)(v >> 32));
 }
 
-/* op reg, [base + disp32] with REX.W when w; base is rbx or r12. */
-static void modrm_mem(Emitter *e, bool w, const uint8_t *op, size_t n_op,
-                      int reg, int base, int32_t disp, bool prefix66)
+static bool fits_s32(int64_t v)
 {
-    if (prefix66) {
+    return v == (int32_t)v;
+}
+
+/* ---- instruction encoding ---- */
+
+/* Operand size / extra prefix of an encoded instruction. */
+enum { W32 = 0, W64 = 1, W16 = 2, W8 = 3 };
+
+static void prefix_rex(Emitter *e, int w, int reg, int index, int base,
+                       bool byte_regs)
+{
+    if (w == W16) {
         b1(e, 0x66);
     }
-    uint8_t rex = 0x40 | (w ? 8 : 0) | ((reg & 8) ? 4 : 0) | ((base & 8) ? 1 : 0);
-    if (rex != 0x40 || (!w && n_op == 1 && op[0] == 0x88 && reg >= 4)) {
+    uint8_t rex = 0x40 | (w == W64 ? 8 : 0) | ((reg & 8) ? 4 : 0) |
+                  ((index >= 0 && (index & 8)) ? 2 : 0) | ((base & 8) ? 1 : 0);
+    /* spl/bpl/sil/dil need a REX prefix to exist */
+    if (rex != 0x40 || (byte_regs && reg >= 4)) {
         b1(e, rex);
     }
+}
+
+/* op reg, r/m with r/m a register. */
+static void op_rr(Emitter *e, int w, const uint8_t *op, size_t n_op, int reg,
+                  int rm)
+{
+    prefix_rex(e, w, reg, -1, rm, w == W8);
     bytes(e, op, n_op);
-    b1(e, (uint8_t)(0x80 | ((reg & 7) << 3) | (base & 7)));
-    if ((base & 7) == RSP) {
-        b1(e, 0x24);            /* SIB: base only */
+    b1(e, (uint8_t)(0xc0 | ((reg & 7) << 3) | (rm & 7)));
+}
+
+/* op reg, [base + index + disp] (index NO_REG: none). */
+static void op_mem(Emitter *e, int w, const uint8_t *op, size_t n_op, int reg,
+                   int base, int index, int32_t disp)
+{
+    prefix_rex(e, w, reg, index, base, w == W8);
+    bytes(e, op, n_op);
+    int mod = (disp == 0 && (base & 7) != RBP) ? 0 : disp == (int8_t)disp ? 1 : 2;
+    bool sib = index != NO_REG || (base & 7) == RSP;
+    b1(e, (uint8_t)((mod << 6) | ((reg & 7) << 3) | (sib ? 4 : (base & 7))));
+    if (sib) {
+        b1(e, (uint8_t)((index == NO_REG ? 4 : (index & 7)) << 3 | (base & 7)));
     }
-    b4(e, (uint32_t)disp);
+    if (mod == 1) {
+        b1(e, (uint8_t)disp);
+    } else if (mod == 2) {
+        b4(e, (uint32_t)disp);
+    }
 }
 
-static void load_temp(Emitter *e, int reg, uint32_t t)
+#define OP(...) (const uint8_t[]){ __VA_ARGS__ }, sizeof((const uint8_t[]){ __VA_ARGS__ })
+
+static void mov_rr(Emitter *e, int dst, int src)
 {
-    static const uint8_t op[] = { 0x8b };
-    modrm_mem(e, true, op, 1, reg, R12, (int32_t)(8 * t), false);
+    if (dst != src) {
+        op_rr(e, W64, OP(0x89), src, dst);
+    }
 }
 
-static void store_temp(Emitter *e, int reg, uint32_t t)
+static void mov_ri(Emitter *e, int reg, uint64_t v)
 {
-    static const uint8_t op[] = { 0x89 };
-    modrm_mem(e, true, op, 1, reg, R12, (int32_t)(8 * t), false);
+    if (v <= UINT32_MAX) {               /* mov r32, imm32 zero-extends */
+        prefix_rex(e, W32, 0, -1, reg, false);
+        b1(e, (uint8_t)(0xb8 + (reg & 7)));
+        b4(e, (uint32_t)v);
+    } else if (fits_s32((int64_t)v)) {   /* mov r/m64, imm32 sign-extends */
+        op_rr(e, W64, OP(0xc7), 0, reg);
+        b4(e, (uint32_t)v);
+    } else {
+        prefix_rex(e, W64, 0, -1, reg, false);
+        b1(e, (uint8_t)(0xb8 + (reg & 7)));
+        b8(e, v);
+    }
 }
 
-static void mov_imm64(Emitter *e, int reg, uint64_t v)
+static void load_spill(Emitter *e, int reg, uint32_t t)
 {
-    b1(e, 0x48 | ((reg & 8) ? 1 : 0));
-    b1(e, (uint8_t)(0xb8 + (reg & 7)));
-    b8(e, v);
+    op_mem(e, W64, OP(0x8b), reg, REG_SPILL, NO_REG, (int32_t)(8 * t));
 }
 
-/* Loads from [rbx + off] (env) or [rcx] (guest) into rax, per memop. */
-static void load_sized(Emitter *e, unsigned mo, int base, int32_t disp)
+static void store_spill(Emitter *e, int reg, uint32_t t)
 {
-    static const uint8_t mov[] = { 0x8b }, movsxd[] = { 0x63 };
-    static const uint8_t movzx8[] = { 0x0f, 0xb6 }, movsx8[] = { 0x0f, 0xbe };
-    static const uint8_t movzx16[] = { 0x0f, 0xb7 }, movsx16[] = { 0x0f, 0xbf };
+    op_mem(e, W64, OP(0x89), reg, REG_SPILL, NO_REG, (int32_t)(8 * t));
+}
+
+/* reg = [base + index + disp], extended per memop. */
+static void load_sized(Emitter *e, unsigned mo, int reg, int base, int index,
+                       int32_t disp)
+{
     switch (mo & (EMU_MO_SIZE | EMU_MO_SIGN)) {
-    case EMU_MO_8: modrm_mem(e, false, movzx8, 2, RAX, base, disp, false); break;
-    case EMU_MO_8S: modrm_mem(e, true, movsx8, 2, RAX, base, disp, false); break;
-    case EMU_MO_16: modrm_mem(e, false, movzx16, 2, RAX, base, disp, false); break;
-    case EMU_MO_16S: modrm_mem(e, true, movsx16, 2, RAX, base, disp, false); break;
-    case EMU_MO_32: modrm_mem(e, false, mov, 1, RAX, base, disp, false); break;
-    case EMU_MO_32S: modrm_mem(e, true, movsxd, 1, RAX, base, disp, false); break;
-    default: modrm_mem(e, true, mov, 1, RAX, base, disp, false); break;
+    case EMU_MO_8: op_mem(e, W32, OP(0x0f, 0xb6), reg, base, index, disp); break;
+    case EMU_MO_8S: op_mem(e, W64, OP(0x0f, 0xbe), reg, base, index, disp); break;
+    case EMU_MO_16: op_mem(e, W32, OP(0x0f, 0xb7), reg, base, index, disp); break;
+    case EMU_MO_16S: op_mem(e, W64, OP(0x0f, 0xbf), reg, base, index, disp); break;
+    case EMU_MO_32: op_mem(e, W32, OP(0x8b), reg, base, index, disp); break;
+    case EMU_MO_32S: op_mem(e, W64, OP(0x63), reg, base, index, disp); break;
+    default: op_mem(e, W64, OP(0x8b), reg, base, index, disp); break;
     }
 }
 
-static void store_sized(Emitter *e, unsigned mo, int base, int32_t disp)
+static const int store_width[] = { W8, W16, W32, W64 };
+
+static void store_sized_reg(Emitter *e, unsigned mo, int reg, int base,
+                            int index, int32_t disp)
 {
-    static const uint8_t mov8[] = { 0x88 }, mov[] = { 0x89 };
-    switch (mo & EMU_MO_SIZE) {
-    case EMU_MO_8: modrm_mem(e, false, mov8, 1, RAX, base, disp, false); break;
-    case EMU_MO_16: modrm_mem(e, false, mov, 1, RAX, base, disp, true); break;
-    case EMU_MO_32: modrm_mem(e, false, mov, 1, RAX, base, disp, false); break;
-    default: modrm_mem(e, true, mov, 1, RAX, base, disp, false); break;
+    int w = store_width[mo & EMU_MO_SIZE];
+    uint8_t op = w == W8 ? 0x88 : 0x89;
+    op_mem(e, w, &op, 1, reg, base, index, disp);
+}
+
+/* Stores an immediate; false when it does not fit the encoding. */
+static bool store_sized_imm(Emitter *e, unsigned mo, int64_t v, int base,
+                            int index, int32_t disp)
+{
+    int w = store_width[mo & EMU_MO_SIZE];
+    if (w == W64 && !fits_s32(v)) {
+        return false;
     }
+    uint8_t op = w == W8 ? 0xc6 : 0xc7;
+    op_mem(e, w, &op, 1, 0, base, index, disp);
+    if (w == W8) {
+        b1(e, (uint8_t)v);
+    } else if (w == W16) {
+        b1(e, (uint8_t)v);
+        b1(e, (uint8_t)(v >> 8));
+    } else {
+        b4(e, (uint32_t)v);
+    }
+    return true;
 }
 
 static void epilogue(Emitter *e)
@@ -151,7 +238,7 @@ static void epilogue(Emitter *e)
 
 static void exit_with(Emitter *e, uint64_t value)
 {
-    mov_imm64(e, RAX, value);
+    mov_ri(e, RAX, value);
     epilogue(e);
 }
 
@@ -171,18 +258,20 @@ static uint8_t host_cc(unsigned cond)
     }
 }
 
-/* Sets host flags for cond on rax, rcx; false for NEVER/ALWAYS. */
-static bool compare(Emitter *e, unsigned cond)
+/* The condition with its operands swapped (a cond b == b swapped a). */
+static unsigned swap_cond(unsigned cond)
 {
-    if (cond == EMU_JIT_NEVER || cond == EMU_JIT_ALWAYS) {
-        return false;
+    switch (cond) {
+    case EMU_JIT_LT: return EMU_JIT_GT;
+    case EMU_JIT_GT: return EMU_JIT_LT;
+    case EMU_JIT_LE: return EMU_JIT_GE;
+    case EMU_JIT_GE: return EMU_JIT_LE;
+    case EMU_JIT_LTU: return EMU_JIT_GTU;
+    case EMU_JIT_GTU: return EMU_JIT_LTU;
+    case EMU_JIT_LEU: return EMU_JIT_GEU;
+    case EMU_JIT_GEU: return EMU_JIT_LEU;
+    default: return cond;       /* EQ NE TSTEQ TSTNE */
     }
-    if (cond == EMU_JIT_TSTEQ || cond == EMU_JIT_TSTNE) {
-        EMIT(e, 0x48, 0x85, 0xc8);      /* test rax, rcx */
-    } else {
-        EMIT(e, 0x48, 0x39, 0xc8);      /* cmp rax, rcx */
-    }
-    return true;
 }
 
 static void jump_label(Emitter *e, int cc, uint32_t label)
@@ -198,6 +287,472 @@ static void jump_label(Emitter *e, int cc, uint32_t label)
     b4(e, 0);
 }
 
+/* ---- register allocation ---- */
+
+typedef struct TempState {
+    int8_t reg;         /* host register holding the value, or NO_REG */
+    bool is_const;      /* local constant: val, materialized on demand */
+    bool in_mem;        /* the spill slot holds the value */
+    bool global;        /* crosses a basic block: written through */
+    uint64_t val;
+} TempState;
+
+/* An input operand: a register or an immediate. */
+typedef struct Opnd {
+    bool is_imm;
+    int reg;
+    int64_t imm;
+} Opnd;
+
+typedef struct Gen {
+    Emitter e;
+    EmuJitTb *tb;
+    TempState *t;
+    uint8_t *dies;      /* per insn: bit k set when args[k] is not read later */
+    int32_t owner[16];  /* host register -> temp, -1 when free */
+    uint32_t locked;    /* registers the current instruction reads */
+} Gen;
+
+static unsigned n_out_of(const EmuJitInsn *i)
+{
+    return emu_jit_op_def(i->op)->n_out;
+}
+
+static bool ends_bb_after(unsigned op)
+{
+    return op == EMU_JIT_BR || op == EMU_JIT_BRCOND || op == EMU_JIT_EXIT_TB;
+}
+
+/* Which temps cross basic blocks, and where each local value dies. */
+static void analyze(Gen *g)
+{
+    const EmuJitTb *tb = g->tb;
+    int32_t *first_bb = g_new(int32_t, tb->n_temps);
+    memset(first_bb, 0xff, sizeof(int32_t) * tb->n_temps);
+    int32_t bb = 0;
+    for (unsigned k = 0; k < tb->n_insns; k++) {
+        const EmuJitInsn *i = &tb->insns[k];
+        unsigned n_out = n_out_of(i), n = n_out + emu_jit_insn_n_in(i);
+        bb += i->op == EMU_JIT_LABEL;
+        for (unsigned a = n_out; a < n; a++) {          /* reads first */
+            uint32_t t = i->args[a];
+            if (first_bb[t] != bb) {
+                g->t[t].global = true;  /* read before any write here */
+            }
+        }
+        for (unsigned a = 0; a < n_out; a++) {
+            uint32_t t = i->args[a];
+            if (first_bb[t] < 0) {
+                first_bb[t] = bb;
+            } else if (first_bb[t] != bb) {
+                g->t[t].global = true;
+            }
+        }
+        bb += ends_bb_after(i->op);
+    }
+    g_free(first_bb);
+    g->t[EMU_JIT_ENV].global = false;
+
+    bool *live = g_new0(bool, tb->n_temps);
+    for (unsigned k = tb->n_insns; k-- > 0;) {
+        const EmuJitInsn *i = &tb->insns[k];
+        unsigned n_out = n_out_of(i), n = n_out + emu_jit_insn_n_in(i);
+        uint8_t d = 0;
+        for (unsigned a = 0; a < n_out; a++) {
+            uint32_t t = i->args[a];
+            if (!g->t[t].global && !live[t]) {
+                d |= 1u << a;
+            }
+            live[t] = false;
+        }
+        for (unsigned a = n_out; a < n; a++) {
+            uint32_t t = i->args[a];
+            if (!g->t[t].global && !live[t] && t != EMU_JIT_ENV) {
+                d |= 1u << a;
+            }
+        }
+        for (unsigned a = n_out; a < n; a++) {
+            live[i->args[a]] = true;
+        }
+        g->dies[k] = d;
+    }
+    g_free(live);
+}
+
+static void reg_free(Gen *g, int r)
+{
+    int32_t t = g->owner[r];
+    if (t >= 0) {
+        g->t[t].reg = NO_REG;
+        g->owner[r] = -1;
+    }
+}
+
+/* Empties register r, saving a value that exists nowhere else. */
+static void reg_evict(Gen *g, int r)
+{
+    int32_t t = g->owner[r];
+    if (t >= 0 && !g->t[t].in_mem && !g->t[t].is_const) {
+        store_spill(&g->e, r, (uint32_t)t);
+        g->t[t].in_mem = true;
+    }
+    reg_free(g, r);
+}
+
+/* A register for a new value: a free one, else one whose value is also
+ * elsewhere, else a spilled one. */
+static int reg_alloc(Gen *g)
+{
+    int clean = NO_REG, any = NO_REG;
+    for (size_t k = 0; k < G_N_ELEMENTS(alloc_order); k++) {
+        int r = alloc_order[k];
+        if (g->locked & (1u << r)) {
+            continue;
+        }
+        int32_t t = g->owner[r];
+        if (t < 0) {
+            return r;
+        }
+        if (clean == NO_REG && (g->t[t].in_mem || g->t[t].is_const)) {
+            clean = r;
+        }
+        if (any == NO_REG) {
+            any = r;
+        }
+    }
+    int r = clean != NO_REG ? clean : any;
+    g_assert(r != NO_REG);
+    reg_evict(g, r);
+    return r;
+}
+
+static void reg_bind(Gen *g, int r, uint32_t t)
+{
+    g->owner[r] = (int32_t)t;
+    g->t[t].reg = (int8_t)r;
+    g->locked |= 1u << r;
+}
+
+/* The value of t in a register (locked for this instruction). */
+static int use_reg(Gen *g, uint32_t t)
+{
+    TempState *s = &g->t[t];
+    if (t == EMU_JIT_ENV) {
+        return REG_ENV;
+    }
+    if (s->reg != NO_REG) {
+        g->locked |= 1u << s->reg;
+        return s->reg;
+    }
+    int r = reg_alloc(g);
+    if (s->is_const) {
+        mov_ri(&g->e, r, s->val);
+    } else {
+        load_spill(&g->e, r, t);
+        s->in_mem = true;
+    }
+    reg_bind(g, r, t);
+    return r;
+}
+
+/* The value of t as an operand; constants that fit imm32 stay immediate. */
+static Opnd use(Gen *g, uint32_t t)
+{
+    TempState *s = &g->t[t];
+    if (s->is_const && fits_s32((int64_t)s->val) && t != EMU_JIT_ENV) {
+        return (Opnd){ .is_imm = true, .reg = NO_REG, .imm = (int64_t)s->val };
+    }
+    return (Opnd){ .reg = use_reg(g, t) };
+}
+
+static bool dies(const Gen *g, unsigned k, unsigned arg)
+{
+    return g->dies[k] & (1u << arg);
+}
+
+/* A register for output t; reuse is a register of a dying input that may
+ * become the output (NO_REG: none). */
+static int def_reg(Gen *g, uint32_t t, int reuse)
+{
+    TempState *s = &g->t[t];
+    if (s->reg != NO_REG && s->reg != reuse) {
+        g->owner[s->reg] = -1;      /* the old value is overwritten (its */
+        s->reg = NO_REG;            /* register stays locked: an input) */
+    }
+    int r = reuse;
+    if (r != NO_REG) {
+        reg_free(g, r);
+    } else {
+        r = reg_alloc(g);
+    }
+    s->is_const = false;
+    s->in_mem = false;
+    reg_bind(g, r, t);
+    return r;
+}
+
+/* After an instruction wrote t: write through when global. */
+static void def_done(Gen *g, uint32_t t)
+{
+    TempState *s = &g->t[t];
+    if (s->global) {
+        store_spill(&g->e, s->reg, t);
+        s->in_mem = true;
+    }
+}
+
+/* Releases the registers of inputs read for the last time by insn k. */
+static void release_dead(Gen *g, unsigned k, const EmuJitInsn *i)
+{
+    unsigned n_out = n_out_of(i), n = n_out + emu_jit_insn_n_in(i);
+    for (unsigned a = 0; a < n; a++) {
+        uint32_t t = i->args[a];
+        bool rewritten = a >= n_out && n_out && t == i->args[0];
+        if (dies(g, k, a) && !rewritten && t != EMU_JIT_ENV &&
+            g->t[t].reg != NO_REG) {
+            reg_free(g, g->t[t].reg);
+            if (a >= n_out) {
+                g->t[t].is_const = false;
+            }
+        }
+    }
+    g->locked = 0;
+}
+
+/* Forgets every register (at a label: only spill slots are valid). */
+static void forget_regs(Gen *g)
+{
+    for (int r = 0; r < 16; r++) {
+        reg_free(g, r);
+    }
+}
+
+/* ---- code for each op ---- */
+
+/* ALU ops with the "op r/m64, r64" (opcode) and "op r/m64, imm" (/digit)
+ * forms. */
+static bool alu_code(unsigned op, uint8_t *opcode, uint8_t *digit)
+{
+    switch (op) {
+    case EMU_JIT_ADD: *opcode = 0x01; *digit = 0; return true;
+    case EMU_JIT_OR: *opcode = 0x09; *digit = 1; return true;
+    case EMU_JIT_AND: *opcode = 0x21; *digit = 4; return true;
+    case EMU_JIT_SUB: *opcode = 0x29; *digit = 5; return true;
+    case EMU_JIT_XOR: *opcode = 0x31; *digit = 6; return true;
+    default: return false;
+    }
+}
+
+static void alu_ri(Emitter *e, uint8_t digit, int reg, int64_t imm)
+{
+    if (imm == (int8_t)imm) {
+        op_rr(e, W64, OP(0x83), digit, reg);
+        b1(e, (uint8_t)imm);
+    } else {
+        op_rr(e, W64, OP(0x81), digit, reg);
+        b4(e, (uint32_t)imm);
+    }
+}
+
+static void alu_opnd(Emitter *e, uint8_t opcode, uint8_t digit, int reg,
+                     Opnd b)
+{
+    if (b.is_imm) {
+        alu_ri(e, digit, reg, b.imm);
+    } else {
+        op_rr(e, W64, &opcode, 1, b.reg, reg);
+    }
+}
+
+static void mov_opnd(Emitter *e, int reg, Opnd a)
+{
+    if (a.is_imm) {
+        mov_ri(e, reg, (uint64_t)a.imm);
+    } else {
+        mov_rr(e, reg, a.reg);
+    }
+}
+
+static bool commutative(unsigned op)
+{
+    return op == EMU_JIT_ADD || op == EMU_JIT_AND || op == EMU_JIT_OR ||
+           op == EMU_JIT_XOR || op == EMU_JIT_MUL;
+}
+
+/* The output register of d = a op b: a's register when a dies there. */
+static int def_over(Gen *g, unsigned k, const EmuJitInsn *i, unsigned arg,
+                    Opnd a)
+{
+    bool holds = !a.is_imm && g->owner[a.reg] == (int32_t)i->args[arg];
+    int reuse = holds && dies(g, k, arg) ? a.reg : NO_REG;
+    return def_reg(g, i->args[0], reuse);
+}
+
+static void gen_shift(Emitter *e, unsigned op, int r, Opnd b)
+{
+    static const uint8_t digit[] = {
+        [EMU_JIT_SHL] = 4, [EMU_JIT_SHR] = 5, [EMU_JIT_SAR] = 7,
+        [EMU_JIT_ROTL] = 0, [EMU_JIT_ROTR] = 1,
+    };
+    if (b.is_imm) {
+        op_rr(e, W64, OP(0xc1), digit[op], r);
+        b1(e, (uint8_t)(b.imm & 63));
+    } else {
+        mov_rr(e, RCX, b.reg);
+        op_rr(e, W64, OP(0xd3), digit[op], r);
+    }
+}
+
+static void gen_binary(Gen *g, unsigned k, const EmuJitInsn *i)
+{
+    unsigned op = i->op, ia = 1;
+    Opnd a = use(g, i->args[1]), b = use(g, i->args[2]);
+    if (commutative(op) &&
+        (a.is_imm || (!b.is_imm && dies(g, k, 2) && !dies(g, k, 1)))) {
+        Opnd t = a; a = b; b = t;
+        ia = 2;
+    }
+    /* r is a's register or a fresh one, so b.reg == r only when a and b
+     * are the same temp: "op r, r" is then right. */
+    int r = def_over(g, k, i, ia, a);
+    uint8_t opcode, digit;
+    if (op == EMU_JIT_MUL && b.is_imm) {
+        int src = a.is_imm ? (mov_ri(&g->e, r, (uint64_t)a.imm), r) : a.reg;
+        op_rr(&g->e, W64, OP(0x69), r, src);         /* imul r, src, imm32 */
+        b4(&g->e, (uint32_t)b.imm);
+    } else {
+        mov_opnd(&g->e, r, a);
+        if (alu_code(op, &opcode, &digit)) {
+            alu_opnd(&g->e, opcode, digit, r, b);
+        } else if (op == EMU_JIT_MUL) {
+            op_rr(&g->e, W64, OP(0x0f, 0xaf), r, b.reg);
+        } else {
+            gen_shift(&g->e, op, r, b);
+        }
+    }
+    def_done(g, i->args[0]);
+}
+
+static void gen_mulh(Gen *g, const EmuJitInsn *i)
+{
+    Opnd a = use(g, i->args[1]), b = use(g, i->args[2]);
+    mov_opnd(&g->e, RAX, a);
+    if (b.is_imm) {
+        mov_ri(&g->e, RCX, (uint64_t)b.imm);
+        b.reg = RCX;
+    }
+    op_rr(&g->e, W64, OP(0xf7), i->op == EMU_JIT_MULUH ? 4 : 5, b.reg);
+    int r = def_reg(g, i->args[0], NO_REG);
+    mov_rr(&g->e, r, RDX);
+    def_done(g, i->args[0]);
+}
+
+static bool gen_unary(Gen *g, unsigned k, const EmuJitInsn *i)
+{
+    Opnd a = use(g, i->args[1]);
+    if (a.is_imm) {
+        mov_ri(&g->e, RAX, (uint64_t)a.imm);
+        a = (Opnd){ .reg = RAX };
+    }
+    int r = def_over(g, k, i, 1, a);
+    Emitter *e = &g->e;
+    switch (i->op) {
+    case EMU_JIT_MOV: mov_rr(e, r, a.reg); break;
+    case EMU_JIT_NEG: mov_rr(e, r, a.reg); op_rr(e, W64, OP(0xf7), 3, r); break;
+    case EMU_JIT_NOT: mov_rr(e, r, a.reg); op_rr(e, W64, OP(0xf7), 2, r); break;
+    case EMU_JIT_EXT8S: op_rr(e, W64, OP(0x0f, 0xbe), r, a.reg); break;
+    case EMU_JIT_EXT8U:                             /* movzx r32, a8 */
+        b1(e, (uint8_t)(0x40 | ((r & 8) ? 4 : 0) | ((a.reg & 8) ? 1 : 0)));
+        EMIT(e, 0x0f, 0xb6);
+        b1(e, (uint8_t)(0xc0 | ((r & 7) << 3) | (a.reg & 7)));
+        break;
+    case EMU_JIT_EXT16S: op_rr(e, W64, OP(0x0f, 0xbf), r, a.reg); break;
+    case EMU_JIT_EXT16U: op_rr(e, W32, OP(0x0f, 0xb7), r, a.reg); break;
+    case EMU_JIT_EXT32S: op_rr(e, W64, OP(0x63), r, a.reg); break;
+    case EMU_JIT_EXT32U: op_rr(e, W32, OP(0x89), a.reg, r); break;
+    case EMU_JIT_BSWAP32:
+        op_rr(e, W32, OP(0x89), a.reg, r);
+        prefix_rex(e, W32, 0, -1, r, false);
+        b1(e, 0x0f);
+        b1(e, (uint8_t)(0xc8 + (r & 7)));
+        break;
+    case EMU_JIT_BSWAP64:
+        mov_rr(e, r, a.reg);
+        prefix_rex(e, W64, 0, -1, r, false);
+        b1(e, 0x0f);
+        b1(e, (uint8_t)(0xc8 + (r & 7)));
+        break;
+    default:
+        g_assert_not_reached();
+    }
+    def_done(g, i->args[0]);
+    return true;
+}
+
+/* Sets host flags for (a cond b); returns the condition to test, which
+ * is swapped when a was an immediate. */
+static unsigned gen_compare(Gen *g, unsigned cond, uint32_t ta, uint32_t tb)
+{
+    Opnd a = use(g, ta), b = use(g, tb);
+    if (a.is_imm && !b.is_imm) {
+        Opnd t = a; a = b; b = t;
+        cond = swap_cond(cond);
+    } else if (a.is_imm) {
+        mov_ri(&g->e, RCX, (uint64_t)a.imm);
+        a = (Opnd){ .reg = RCX };
+    }
+    bool test = cond == EMU_JIT_TSTEQ || cond == EMU_JIT_TSTNE;
+    if (!b.is_imm) {
+        uint8_t op = test ? 0x85 : 0x39;
+        op_rr(&g->e, W64, &op, 1, b.reg, a.reg);
+    } else if (test) {
+        op_rr(&g->e, W64, OP(0xf7), 0, a.reg);
+        b4(&g->e, (uint32_t)b.imm);
+    } else {
+        alu_ri(&g->e, 7, a.reg, b.imm);
+    }
+    return cond;
+}
+
+static void gen_setcond(Gen *g, const EmuJitInsn *i)
+{
+    unsigned cond = i->aux;
+    if (cond == EMU_JIT_NEVER || cond == EMU_JIT_ALWAYS) {
+        int r = def_reg(g, i->args[0], NO_REG);
+        mov_ri(&g->e, r, cond == EMU_JIT_ALWAYS);
+    } else {
+        cond = gen_compare(g, cond, i->args[1], i->args[2]);
+        b1(&g->e, 0x0f);                            /* setcc al */
+        b1(&g->e, (uint8_t)(0x90 + host_cc(cond)));
+        b1(&g->e, 0xc0);
+        int r = def_reg(g, i->args[0], NO_REG);
+        op_rr(&g->e, W32, OP(0x0f, 0xb6), r, RAX);  /* movzx r32, al */
+    }
+    def_done(g, i->args[0]);
+}
+
+static void gen_movcond(Gen *g, const EmuJitInsn *i)
+{
+    unsigned cond = i->aux;
+    const uint32_t *a = i->args;
+    if (cond == EMU_JIT_NEVER || cond == EMU_JIT_ALWAYS) {
+        mov_opnd(&g->e, RAX, use(g, cond == EMU_JIT_ALWAYS ? a[3] : a[4]));
+    } else {
+        Opnd v1 = use(g, a[3]), v2 = use(g, a[4]);
+        if (v1.is_imm) {
+            mov_ri(&g->e, RDX, (uint64_t)v1.imm);
+            v1.reg = RDX;
+        }
+        mov_opnd(&g->e, RAX, v2);                   /* mov keeps flags */
+        cond = gen_compare(g, cond, a[1], a[2]);
+        op_rr(&g->e, W64, (const uint8_t[]){ 0x0f, (uint8_t)(0x40 + host_cc(cond)) },
+              2, RAX, v1.reg);                      /* cmovcc rax, v1 */
+    }
+    int r = def_reg(g, a[0], NO_REG);
+    mov_rr(&g->e, r, RAX);
+    def_done(g, a[0]);
+}
+
 static uint64_t eval_trampoline(uint64_t op_aux, uint64_t a, uint64_t b,
                                 uint64_t c, uint64_t d)
 {
@@ -205,211 +760,295 @@ static uint64_t eval_trampoline(uint64_t op_aux, uint64_t a, uint64_t b,
                         a, b, c, d);
 }
 
-/* Generic path: rax = emu_jit_eval(op, aux, inputs...). */
-static void gen_eval_call(Emitter *e, const EmuJitInsn *i, unsigned n_in)
+/* d = fn(first, inputs...): a C call.  Caller-saved registers are emptied
+ * (their live values saved), so nothing is live in them across it. */
+static void gen_c_call(Gen *g, unsigned k, const EmuJitInsn *i, uint64_t fn,
+                       bool first_is_env, uint64_t first, unsigned n_in)
 {
     static const int arg_regs[] = { RSI, RDX, RCX, R8 };
-    mov_imm64(e, RDI, i->op | ((uint64_t)i->aux << 16));
-    for (unsigned k = 0; k < n_in && k < 4; k++) {
-        load_temp(e, arg_regs[k], i->args[1 + k]);
-    }
-    mov_imm64(e, RAX, (uint64_t)(uintptr_t)eval_trampoline);
-    EMIT(e, 0xff, 0xd0);                /* call rax */
-    store_temp(e, RAX, i->args[0]);
-}
-
-static void gen_call(Emitter *e, const EmuJitInsn *i)
-{
-    static const int arg_regs[] = { RSI, RDX, RCX, R8 };
-    unsigned n = i->aux & EMU_JIT_CALL_NARGS_MASK;
-    for (unsigned k = 0; k < n && k < 4; k++) {
-        load_temp(e, arg_regs[k], i->args[1 + k]);
-    }
-    for (unsigned k = n; k < 4; k++) {
-        mov_imm64(e, arg_regs[k], 0);
-    }
-    EMIT(e, 0x48, 0x89, 0xdf);          /* mov rdi, rbx */
-    mov_imm64(e, RAX, (uint64_t)i->imm);
-    EMIT(e, 0xff, 0xd0);                /* call rax */
-    store_temp(e, RAX, i->args[0]);
-}
-
-/* Two-input ops with a direct encoding: rax = rax op rcx. */
-static bool gen_binary(Emitter *e, const EmuJitInsn *i)
-{
-    const uint32_t *a = i->args;
-    load_temp(e, RAX, a[1]);
-    load_temp(e, RCX, a[2]);
-    switch (i->op) {
-    case EMU_JIT_ADD: EMIT(e, 0x48, 0x01, 0xc8); break;
-    case EMU_JIT_SUB: EMIT(e, 0x48, 0x29, 0xc8); break;
-    case EMU_JIT_AND: EMIT(e, 0x48, 0x21, 0xc8); break;
-    case EMU_JIT_OR: EMIT(e, 0x48, 0x09, 0xc8); break;
-    case EMU_JIT_XOR: EMIT(e, 0x48, 0x31, 0xc8); break;
-    case EMU_JIT_MUL: EMIT(e, 0x48, 0x0f, 0xaf, 0xc1); break;
-    case EMU_JIT_SHL: EMIT(e, 0x48, 0xd3, 0xe0); break;
-    case EMU_JIT_SHR: EMIT(e, 0x48, 0xd3, 0xe8); break;
-    case EMU_JIT_SAR: EMIT(e, 0x48, 0xd3, 0xf8); break;
-    case EMU_JIT_ROTL: EMIT(e, 0x48, 0xd3, 0xc0); break;
-    case EMU_JIT_ROTR: EMIT(e, 0x48, 0xd3, 0xc8); break;
-    case EMU_JIT_MULUH:
-        EMIT(e, 0x48, 0xf7, 0xe1, 0x48, 0x89, 0xd0);    /* mul rcx; mov rax, rdx */
-        break;
-    case EMU_JIT_MULSH:
-        EMIT(e, 0x48, 0xf7, 0xe9, 0x48, 0x89, 0xd0);    /* imul rcx; mov rax, rdx */
-        break;
-    case EMU_JIT_SETCOND:
-        if (compare(e, i->aux)) {
-            b1(e, 0x0f);                            /* setcc al */
-            b1(e, (uint8_t)(0x90 + host_cc(i->aux)));
-            b1(e, 0xc0);
-            EMIT(e, 0x0f, 0xb6, 0xc0);              /* movzx eax, al */
-        } else {
-            mov_imm64(e, RAX, i->aux == EMU_JIT_ALWAYS);
+    reg_evict(g, RSI);          /* argument registers that hold temps */
+    reg_evict(g, R8);
+    g->locked |= (1u << RSI) | (1u << R8);
+    for (unsigned a = 0; a < 4; a++) {
+        if (a < n_in) {
+            mov_opnd(&g->e, arg_regs[a], use(g, i->args[1 + a]));
         }
-        break;
-    default:
+    }
+    for (int r = 0; r < 16; r++) {
+        if (CALLER_SAVED & (1u << r)) {
+            int32_t t = g->owner[r];
+            bool dead_here = false;
+            for (unsigned a = 1; t >= 0 && a <= n_in; a++) {
+                dead_here |= i->args[a] == (uint32_t)t && dies(g, k, a);
+            }
+            if (dead_here) {
+                reg_free(g, r);
+            } else {
+                reg_evict(g, r);
+            }
+        }
+    }
+    if (first_is_env) {
+        mov_rr(&g->e, RDI, REG_ENV);
+    } else {
+        mov_ri(&g->e, RDI, first);
+    }
+    mov_ri(&g->e, RAX, fn);
+    EMIT(&g->e, 0xff, 0xd0);                        /* call rax */
+    g->locked = 0;
+    if (!dies(g, k, 0)) {
+        int r = def_reg(g, i->args[0], NO_REG);
+        mov_rr(&g->e, r, RAX);
+        def_done(g, i->args[0]);
+    } else {
+        TempState *s = &g->t[i->args[0]];
+        if (s->reg != NO_REG) {
+            reg_free(g, s->reg);
+        }
+        s->is_const = false;
+        s->in_mem = false;
+    }
+}
+
+/* The host address of guest address temp t: base and index registers. */
+static void guest_addr(Gen *g, uint32_t t, int *base, int *index)
+{
+    Opnd a = use(g, t);
+    if (a.is_imm) {
+        mov_ri(&g->e, RAX, (uint64_t)a.imm);
+        a.reg = RAX;
+    }
+    *base = a.reg;
+    *index = NO_REG;
+    if (emu_jit_opts.guest_base) {
+        *base = REG_GUEST_BASE;
+        *index = a.reg;
+    }
+}
+
+static void gen_ld(Gen *g, const EmuJitInsn *i)
+{
+    int base, index;
+    guest_addr(g, i->args[1], &base, &index);
+    int r = def_reg(g, i->args[0], NO_REG);
+    load_sized(&g->e, i->aux, r, base, index, 0);
+    def_done(g, i->args[0]);
+}
+
+static void gen_st(Gen *g, const EmuJitInsn *i)
+{
+    int base, index;
+    Opnd v = use(g, i->args[0]);
+    guest_addr(g, i->args[1], &base, &index);
+    if (!v.is_imm) {
+        store_sized_reg(&g->e, i->aux, v.reg, base, index, 0);
+    } else if (!store_sized_imm(&g->e, i->aux, v.imm, base, index, 0)) {
+        mov_ri(&g->e, RDX, (uint64_t)v.imm);
+        store_sized_reg(&g->e, i->aux, RDX, base, index, 0);
+    }
+}
+
+static void gen_st_env(Gen *g, const EmuJitInsn *i)
+{
+    Opnd v = use(g, i->args[0]);
+    int32_t off = (int32_t)i->imm;
+    if (!v.is_imm) {
+        store_sized_reg(&g->e, i->aux, v.reg, REG_ENV, NO_REG, off);
+    } else if (!store_sized_imm(&g->e, i->aux, v.imm, REG_ENV, NO_REG, off)) {
+        mov_ri(&g->e, RAX, (uint64_t)v.imm);
+        store_sized_reg(&g->e, i->aux, RAX, REG_ENV, NO_REG, off);
+    }
+}
+
+static void gen_movi(Gen *g, const EmuJitInsn *i)
+{
+    uint32_t t = i->args[0];
+    TempState *s = &g->t[t];
+    if (s->reg != NO_REG) {
+        reg_free(g, s->reg);
+    }
+    if (s->global) {
+        if (!store_sized_imm(&g->e, EMU_MO_64, i->imm, REG_SPILL, NO_REG,
+                             (int32_t)(8 * t))) {
+            mov_ri(&g->e, RAX, (uint64_t)i->imm);
+            store_spill(&g->e, RAX, t);
+        }
+        s->in_mem = true;
+        s->is_const = false;
+    } else {
+        s->is_const = true;
+        s->in_mem = false;
+        s->val = (uint64_t)i->imm;
+    }
+}
+
+static void gen_goto_tb(Gen *g, const EmuJitInsn *i)
+{
+    Emitter *e = &g->e;
+    unsigned slot = (unsigned)i->imm & 1;
+    while (((e->p - e->start) + 1) % 4 && !e->overflow) {
+        b1(e, 0x90);
+    }
+    b1(e, 0xe9);
+    g->tb->jmp_site[slot] = (uint32_t)(e->p - e->start);
+    b4(e, 0);               /* falls through to the exit that follows */
+    g->tb->jmp_reset[slot] = (uint32_t)(e->p - e->start);
+}
+
+/* LOOKUP_TB: probes the vCPU's jump cache in line and, on a hit, jumps to
+ * the block's body (blocks share one frame layout; the body tests
+ * exit_request).  Logging and single-stepping want every block to go
+ * through the loop, so they get nothing here. */
+static void gen_lookup_tb(Gen *g, const EmuJitInsn *i)
+{
+    Emitter *e = &g->e;
+    uint8_t *miss[4];
+    if (emu_jit_opts.single_step || emu_log_enabled(EMU_LOG_EXEC | EMU_LOG_CPU)) {
+        return;
+    }
+    int pc = use_reg(g, i->args[0]);
+    mov_rr(e, RAX, pc);                             /* slot, as in exec.c */
+    op_rr(e, W64, OP(0xc1), 5, RAX);                /* shr rax, 2 */
+    b1(e, 2);
+    mov_rr(e, RDX, pc);
+    op_rr(e, W64, OP(0xc1), 5, RDX);                /* shr rdx, 14 */
+    b1(e, 14);
+    op_rr(e, W64, OP(0x31), RDX, RAX);              /* xor rax, rdx */
+    op_rr(e, W32, OP(0x81), 4, RAX);                /* and eax, 4095 */
+    b4(e, 4095);
+    op_rr(e, W32, OP(0xc1), 4, RAX);                /* shl eax, 3 */
+    b1(e, 3);
+    op_mem(e, W64, OP(0x8b), RAX, REG_ENV, RAX, EMU_JIT_CPU_OFF(jmp_cache));
+    EMIT(e, 0x48, 0x85, 0xc0, 0x74, 0);             /* test rax, rax; jz */
+    miss[0] = e->p - 1;
+    op_mem(e, W64, OP(0x39), pc, RAX, NO_REG, offsetof(EmuJitTb, pc));
+    EMIT(e, 0x75, 0);                               /* jne */
+    miss[1] = e->p - 1;
+    op_mem(e, W32, OP(0x81), 7, RAX, NO_REG, offsetof(EmuJitTb, flags));
+    b4(e, g->tb->flags);
+    EMIT(e, 0x75, 0);
+    miss[2] = e->p - 1;
+    op_mem(e, W32, OP(0x83), 7, RAX, NO_REG, offsetof(EmuJitTb, invalid));
+    b1(e, 0);
+    EMIT(e, 0x75, 0);
+    miss[3] = e->p - 1;
+    op_mem(e, W64, OP(0x8b), RDX, RAX, NO_REG, offsetof(EmuJitTb, host_code));
+    op_mem(e, W32, OP(0x8b), RAX, RAX, NO_REG, offsetof(EmuJitTb, body_off));
+    EMIT(e, 0x48, 0x01, 0xd0,                       /* add rax, rdx */
+         0x48, 0x85, 0xd2,                          /* test rdx, rdx */
+         0x74, 0x02,                                /* jz: a miss */
+         0xff, 0xe0);                               /* jmp rax */
+    for (size_t k = 0; k < G_N_ELEMENTS(miss) && !e->overflow; k++) {
+        *miss[k] = (uint8_t)(e->p - (miss[k] + 1));
+    }
+}
+
+static bool is_div(unsigned op)
+{
+    return op == EMU_JIT_DIVU || op == EMU_JIT_DIVS || op == EMU_JIT_REMU ||
+           op == EMU_JIT_REMS;
+}
+
+static bool gen_insn(Gen *g, unsigned k, const EmuJitInsn *i)
+{
+    const EmuJitOpDef *def = emu_jit_op_def(i->op);
+    Emitter *e = &g->e;
+    if ((i->op == EMU_JIT_LD || i->op == EMU_JIT_ST || i->op == EMU_JIT_LD_ENV ||
+         i->op == EMU_JIT_ST_ENV) && (i->aux & EMU_MO_BE)) {
         return false;
     }
-    store_temp(e, RAX, a[0]);
-    return true;
-}
-
-static bool gen_unary(Emitter *e, const EmuJitInsn *i)
-{
-    load_temp(e, RAX, i->args[1]);
-    switch (i->op) {
-    case EMU_JIT_MOV: break;
-    case EMU_JIT_NEG: EMIT(e, 0x48, 0xf7, 0xd8); break;
-    case EMU_JIT_NOT: EMIT(e, 0x48, 0xf7, 0xd0); break;
-    case EMU_JIT_EXT8S: EMIT(e, 0x48, 0x0f, 0xbe, 0xc0); break;
-    case EMU_JIT_EXT8U: EMIT(e, 0x0f, 0xb6, 0xc0); break;
-    case EMU_JIT_EXT16S: EMIT(e, 0x48, 0x0f, 0xbf, 0xc0); break;
-    case EMU_JIT_EXT16U: EMIT(e, 0x0f, 0xb7, 0xc0); break;
-    case EMU_JIT_EXT32S: EMIT(e, 0x48, 0x63, 0xc0); break;
-    case EMU_JIT_EXT32U: EMIT(e, 0x89, 0xc0); break;
-    case EMU_JIT_BSWAP32: EMIT(e, 0x0f, 0xc8); break;
-    case EMU_JIT_BSWAP64: EMIT(e, 0x48, 0x0f, 0xc8); break;
-    default: return false;
-    }
-    store_temp(e, RAX, i->args[0]);
-    return true;
-}
-
-static bool gen_insn(Emitter *e, EmuJitTb *tb, const EmuJitInsn *i)
-{
-    const uint32_t *a = i->args;
-    const EmuJitOpDef *def = emu_jit_op_def(i->op);
     switch (i->op) {
     case EMU_JIT_NOP:
-        return true;
+        break;
     case EMU_JIT_INSN_START:
-        mov_imm64(e, RAX, (uint64_t)i->imm);
-        EMIT(e, 0x49, 0x89, 0x06);      /* mov [r14], rax */
-        return true;
+        if (!store_sized_imm(e, EMU_MO_64, i->imm, REG_ENV, NO_REG,
+                             EMU_JIT_CPU_OFF(insn_pc))) {
+            mov_ri(e, RAX, (uint64_t)i->imm);
+            store_sized_reg(e, EMU_MO_64, RAX, REG_ENV, NO_REG,
+                            EMU_JIT_CPU_OFF(insn_pc));
+        }
+        break;
     case EMU_JIT_MOVI:
-        mov_imm64(e, RAX, (uint64_t)i->imm);
-        store_temp(e, RAX, a[0]);
-        return true;
-    case EMU_JIT_LD_ENV:
-        if (i->aux & EMU_MO_BE) {
-            return false;
-        }
-        load_sized(e, i->aux, RBX, (int32_t)i->imm);
-        store_temp(e, RAX, a[0]);
-        return true;
+        gen_movi(g, i);
+        break;
+    case EMU_JIT_MOV: case EMU_JIT_NEG: case EMU_JIT_NOT:
+    case EMU_JIT_EXT8S: case EMU_JIT_EXT8U: case EMU_JIT_EXT16S:
+    case EMU_JIT_EXT16U: case EMU_JIT_EXT32S: case EMU_JIT_EXT32U:
+    case EMU_JIT_BSWAP32: case EMU_JIT_BSWAP64:
+        gen_unary(g, k, i);
+        break;
+    case EMU_JIT_ADD: case EMU_JIT_SUB: case EMU_JIT_AND: case EMU_JIT_OR:
+    case EMU_JIT_XOR: case EMU_JIT_MUL: case EMU_JIT_SHL: case EMU_JIT_SHR:
+    case EMU_JIT_SAR: case EMU_JIT_ROTL: case EMU_JIT_ROTR:
+        gen_binary(g, k, i);
+        break;
+    case EMU_JIT_MULUH: case EMU_JIT_MULSH:
+        gen_mulh(g, i);
+        break;
+    case EMU_JIT_SETCOND:
+        gen_setcond(g, i);
+        break;
+    case EMU_JIT_MOVCOND:
+        gen_movcond(g, i);
+        break;
+    case EMU_JIT_LD_ENV: {
+        int r = def_reg(g, i->args[0], NO_REG);
+        load_sized(e, i->aux, r, REG_ENV, NO_REG, (int32_t)i->imm);
+        def_done(g, i->args[0]);
+        break;
+    }
     case EMU_JIT_ST_ENV:
-        if (i->aux & EMU_MO_BE) {
-            return false;
-        }
-        load_temp(e, RAX, a[0]);
-        store_sized(e, i->aux, RBX, (int32_t)i->imm);
-        return true;
-    case EMU_JIT_LD: case EMU_JIT_ST:
-        if (i->aux & EMU_MO_BE) {
-            return false;
-        }
-        load_temp(e, RCX, a[1]);
-        if (emu_jit_opts.guest_base) {
-            EMIT(e, 0x4c, 0x01, 0xe9);  /* add rcx, r13 */
-        }
-        if (i->op == EMU_JIT_LD) {
-            load_sized(e, i->aux, RCX, 0);
-            store_temp(e, RAX, a[0]);
-        } else {
-            load_temp(e, RAX, a[0]);
-            store_sized(e, i->aux, RCX, 0);
-        }
-        return true;
+        gen_st_env(g, i);
+        break;
+    case EMU_JIT_LD:
+        gen_ld(g, i);
+        break;
+    case EMU_JIT_ST:
+        gen_st(g, i);
+        break;
     case EMU_JIT_CALL:
-        gen_call(e, i);
-        return true;
+        gen_c_call(g, k, i, (uint64_t)i->imm, true, 0,
+                   i->aux & EMU_JIT_CALL_NARGS_MASK);
+        break;
     case EMU_JIT_LABEL:
+        forget_regs(g);
         e->label_off[i->imm] = (uint32_t)(e->p - e->start);
-        return true;
+        break;
     case EMU_JIT_BR:
         jump_label(e, -1, (uint32_t)i->imm);
-        return true;
+        break;
     case EMU_JIT_BRCOND:
-        load_temp(e, RAX, a[0]);
-        load_temp(e, RCX, a[1]);
-        if (compare(e, i->aux)) {
-            jump_label(e, host_cc(i->aux), (uint32_t)i->imm);
-        } else if (i->aux == EMU_JIT_ALWAYS) {
+        if (i->aux == EMU_JIT_ALWAYS) {
             jump_label(e, -1, (uint32_t)i->imm);
+        } else if (i->aux != EMU_JIT_NEVER) {
+            unsigned cond = gen_compare(g, i->aux, i->args[0], i->args[1]);
+            jump_label(e, host_cc(cond), (uint32_t)i->imm);
         }
-        return true;
-    case EMU_JIT_MOVCOND:
-        load_temp(e, RAX, a[1]);
-        load_temp(e, RCX, a[2]);
-        load_temp(e, RDX, a[3]);
-        if (compare(e, i->aux)) {
-            load_temp(e, RAX, a[4]);                    /* mov keeps flags */
-            EMIT(e, 0x48, 0x0f);                    /* cmovcc rax, rdx */
-            b1(e, (uint8_t)(0x40 + host_cc(i->aux)));
-            b1(e, 0xc2);
-        } else {
-            load_temp(e, RAX, i->aux == EMU_JIT_ALWAYS ? a[3] : a[4]);
-        }
-        store_temp(e, RAX, a[0]);
-        return true;
-    case EMU_JIT_GOTO_TB: {
-        unsigned slot = (unsigned)i->imm & 1;
-        while (((e->p - e->start) + 1) % 4) {
-            b1(e, 0x90);
-        }
-        b1(e, 0xe9);
-        tb->jmp_site[slot] = (uint32_t)(e->p - e->start);
-        b4(e, 0);               /* falls through to the exit that follows */
-        tb->jmp_reset[slot] = (uint32_t)(e->p - e->start);
-        return true;
-    }
+        break;
+    case EMU_JIT_GOTO_TB:
+        gen_goto_tb(g, i);
+        break;
+    case EMU_JIT_LOOKUP_TB:
+        gen_lookup_tb(g, i);
+        break;
     case EMU_JIT_EXIT_TB:
         if (i->imm > 0 && i->imm <= 2) {
-            exit_with(e, (uint64_t)(uintptr_t)tb | (uint64_t)i->imm);
+            exit_with(e, (uint64_t)(uintptr_t)g->tb | (uint64_t)i->imm);
         } else {
             exit_with(e, (uint64_t)i->imm);
         }
-        return true;
+        break;
     default:
+        if (!(def->flags & EMU_JIT_F_FOLD) && !is_div(i->op)) {
+            return false;
+        }
+        /* no fast encoding: emu_jit_eval() does it */
+        gen_c_call(g, k, i, (uint64_t)(uintptr_t)eval_trampoline, false,
+                   i->op | ((uint64_t)i->aux << 16), def->n_in);
         break;
     }
-    if (def->n_in == 2 && gen_binary(e, i)) {
-        return true;
-    }
-    if (def->n_in == 1 && gen_unary(e, i)) {
-        return true;
-    }
-    if (def->flags & EMU_JIT_F_FOLD) {
-        gen_eval_call(e, i, def->n_in);
-        return true;
-    }
-    if (i->op == EMU_JIT_DIVU || i->op == EMU_JIT_DIVS || i->op == EMU_JIT_REMU ||
-        i->op == EMU_JIT_REMS) {
-        gen_eval_call(e, i, 2);
-        return true;
-    }
-    return false;
+    release_dead(g, k, i);
+    return true;
 }
 
 /* Only helpers and guest memory accesses can raise an exception, so an
@@ -435,21 +1074,54 @@ static void prologue(Emitter *e, uint64_t guest_base)
     EMIT(e, 0x53, 0x55, 0x41, 0x54, 0x41, 0x55, 0x41, 0x56, 0x41, 0x57,
          0x48, 0x83, 0xec, 0x08);
     EMIT(e, 0x48, 0x89, 0xfb,           /* mov rbx, rdi (env) */
-         0x49, 0x89, 0xf4,              /* mov r12, rsi (temps) */
-         0x49, 0x89, 0xd6,              /* mov r14, rdx (&insn_pc) */
-         0x49, 0x89, 0xcf);             /* mov r15, rcx (&exit_request) */
-    mov_imm64(e, R13, guest_base);
+         0x49, 0x89, 0xf4);             /* mov r12, rsi (spill array) */
+    mov_ri(e, REG_GUEST_BASE, guest_base);
 }
 
 static bool code_buffer_init(void)
 {
     if (!code_buf) {
-        void *p = mmap(NULL, CODE_BUFFER_SIZE, PROT_READ | PROT_WRITE | PROT_EXEC,
+        const char *kb = g_getenv("EMU_JIT_CODE_BUFFER_KB");
+        code_size = CODE_BUFFER_SIZE;
+        if (kb && g_ascii_strtoull(kb, NULL, 10) >= 64 &&
+            g_ascii_strtoull(kb, NULL, 10) < CODE_BUFFER_SIZE / 1024) {
+            code_size = (size_t)g_ascii_strtoull(kb, NULL, 10) * 1024;
+        }
+        void *p = mmap(NULL, code_size, PROT_READ | PROT_WRITE | PROT_EXEC,
                        MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         if (p == MAP_FAILED) {
             return false;
         }
         code_buf = p;
+    }
+    return true;
+}
+
+static bool resolve_fixups(Emitter *e)
+{
+    for (guint k = 0; k < e->fixups->len; k++) {
+        Fixup *f = &g_array_index(e->fixups, Fixup, k);
+        uint32_t target = e->label_off[f->label];
+        if (target == UINT32_MAX) {
+            return false;
+        }
+        int32_t rel = (int32_t)(target - (f->at + 4));
+        memcpy(e->start + f->at, &rel, 4);
+    }
+    return true;
+}
+
+static bool gen_body(Gen *g)
+{
+    EmuJitTb *tb = g->tb;
+    analyze(g);
+    for (unsigned k = 0; k < tb->n_insns; k++) {
+        if (tb->insns[k].op == EMU_JIT_INSN_START && !may_fault(tb, k)) {
+            continue;
+        }
+        if (!gen_insn(g, k, &tb->insns[k])) {
+            return false;
+        }
     }
     return true;
 }
@@ -460,53 +1132,57 @@ bool emu_jit_x86_64_compile(EmuJitTb *tb)
     if (tb->n_temps > MAX_NATIVE_TEMPS || !code_buffer_init()) {
         return false;
     }
-    size_t room = CODE_BUFFER_SIZE - code_used;
-    Emitter e = {
-        .start = code_buf + code_used, .p = code_buf + code_used,
-        .end = code_buf + CODE_BUFFER_SIZE,
-        .label_off = g_new(uint32_t, tb->n_labels ? tb->n_labels : 1),
-        .fixups = g_array_new(FALSE, FALSE, sizeof(Fixup)),
+    unsigned n_labels = tb->n_labels ? tb->n_labels : 1;
+    Gen g = {
+        .e = {
+            .start = code_buf + code_used, .p = code_buf + code_used,
+            .end = code_buf + code_size,
+            .label_off = g_new(uint32_t, n_labels),
+            .fixups = g_array_new(FALSE, FALSE, sizeof(Fixup)),
+        },
+        .tb = tb,
+        .t = g_new0(TempState, tb->n_temps ? tb->n_temps : 1),
+        .dies = g_new0(uint8_t, tb->n_insns ? tb->n_insns : 1),
     };
-    memset(e.label_off, 0xff, sizeof(uint32_t) * (tb->n_labels ? tb->n_labels : 1));
-    bool ok = room > 256;
+    Emitter *e = &g.e;
+    memset(e->label_off, 0xff, sizeof(uint32_t) * n_labels);
+    memset(g.owner, 0xff, sizeof(g.owner));
+    for (unsigned t = 0; t < tb->n_temps; t++) {
+        g.t[t].reg = NO_REG;
+    }
+    bool ok = code_size - code_used > 256;
     if (ok) {
-        prologue(&e, emu_jit_opts.guest_base);
-        tb->body_off = (uint32_t)(e.p - e.start);
-        EMIT(&e, 0x41, 0x83, 0x3f, 0x00,   /* cmp dword [r15], 0 */
-             0x74, 0x19);                  /* je +25: past the exit */
-        exit_with(&e, 0);                  /* 10 + 15 bytes */
-    }
-    for (unsigned k = 0; ok && k < tb->n_insns; k++) {
-        if (tb->insns[k].op == EMU_JIT_INSN_START && !may_fault(tb, k)) {
-            continue;
+        prologue(e, emu_jit_opts.guest_base);
+        tb->body_off = (uint32_t)(e->p - e->start);
+        op_mem(e, W32, OP(0x83), 7, REG_ENV, NO_REG,
+               EMU_JIT_CPU_OFF(exit_request));      /* cmp dword [..], 0 */
+        b1(e, 0);
+        uint8_t *skip = e->p + 1;
+        EMIT(e, 0x74, 0x00);                        /* je: past the exit */
+        uint8_t *exit_start = e->p;
+        exit_with(e, 0);
+        if (!e->overflow) {
+            *skip = (uint8_t)(e->p - exit_start);
         }
-        ok = gen_insn(&e, tb, &tb->insns[k]);
+        ok = gen_body(&g) && !e->overflow && resolve_fixups(e);
     }
-    for (guint k = 0; ok && k < e.fixups->len; k++) {
-        Fixup *f = &g_array_index(e.fixups, Fixup, k);
-        uint32_t target = e.label_off[f->label];
-        if (target == UINT32_MAX) {
-            ok = false;
-            break;
-        }
-        int32_t rel = (int32_t)(target - (f->at + 4));
-        memcpy(e.start + f->at, &rel, 4);
-    }
-    ok = ok && !e.overflow;
+    code_full = !ok && (e->overflow || code_size - code_used <= 256);
     if (ok) {
         for (int s = 0; s < 2; s++) {
             if (tb->jmp_site[s]) {
                 int32_t rel = (int32_t)(tb->jmp_reset[s] - (tb->jmp_site[s] + 4));
-                memcpy(e.start + tb->jmp_site[s], &rel, 4);
+                memcpy(e->start + tb->jmp_site[s], &rel, 4);
             }
         }
-        tb->host_code = e.start;
-        tb->host_size = (uint32_t)(e.p - e.start);
-        code_used += (size_t)(e.p - e.start);
+        tb->host_code = e->start;
+        tb->host_size = (uint32_t)(e->p - e->start);
+        code_used += (size_t)(e->p - e->start);
         code_used = (code_used + 15) & ~(size_t)15;
     }
-    g_free(e.label_off);
-    g_array_free(e.fixups, TRUE);
+    g_free(e->label_off);
+    g_array_free(e->fixups, TRUE);
+    g_free(g.t);
+    g_free(g.dies);
     return ok;
 }
 
@@ -526,14 +1202,22 @@ void emu_jit_x86_64_unlink(EmuJitTb *from, unsigned slot)
     __atomic_store_n((int32_t *)(void *)site, rel, __ATOMIC_SEQ_CST);
 }
 
-int64_t emu_jit_x86_64_run(EmuJitTb *tb, void *env, uint64_t *temps,
-                           volatile uint64_t *insn_pc,
-                           volatile sig_atomic_t *exit_request)
+int64_t emu_jit_x86_64_run(EmuJitTb *tb, void *env, uint64_t *temps)
 {
-    typedef int64_t (*BlockFn)(void *, uint64_t *, volatile uint64_t *,
-                               volatile sig_atomic_t *);
+    typedef int64_t (*BlockFn)(void *, uint64_t *);
     BlockFn fn = (BlockFn)(void *)tb->host_code;
-    return fn(env, temps, insn_pc, exit_request);
+    return fn(env, temps);
+}
+
+bool emu_jit_x86_64_full(void)
+{
+    return code_full;
+}
+
+void emu_jit_x86_64_reset(void)
+{
+    code_used = 0;
+    code_full = false;
 }
 
 uint64_t *emu_jit_x86_64_temps(void)

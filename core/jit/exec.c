@@ -8,10 +8,17 @@
  * Blocks are never freed while vCPU threads may still run them: an
  * invalidated block is only marked and unhooked.  Translation and table
  * updates run under one lock; lookups in the jump cache are lock-free.
+ *
+ * When the native code buffer is full, the whole cache is flushed at a
+ * safe point: every vCPU counts itself in n_running from the top of its
+ * loop until its block returns, the flusher kicks them all and waits
+ * until none runs (threads in system calls are not running), then frees
+ * every block, invalidated ones included, and empties the code buffer.
  */
 #include "config.h"
 #include "jit-internal.h"
 #include <emu/log.h>
+#include <pthread.h>
 #include <string.h>
 
 EmuJitOptions emu_jit_opts = {
@@ -32,6 +39,11 @@ static struct {
 static GArray *chained;           /* ChainSite: patched native jumps */
 static GHashTable *breakpoints;   /* debugger breakpoint pcs (tb_lock) */
 static volatile unsigned n_breakpoints;
+static GPtrArray *all_tbs;        /* every block not yet freed */
+static int n_running;             /* vCPUs in their loop (atomic) */
+static int flush_pending;         /* the code buffer is full (atomic) */
+static unsigned flush_gen;        /* flushes so far */
+static GMutex flush_lock;
 
 typedef struct ChainSite {
     EmuJitTb *from;
@@ -58,6 +70,12 @@ static gboolean tb_key_equal(gconstpointer a, gconstpointer b)
     return x->pc == y->pc && x->flags == y->flags;
 }
 
+/* In a forked child only the forking thread, outside its loop, exists. */
+static void forget_other_threads(void)
+{
+    n_running = 0;
+}
+
 static void tables_init(void)
 {
     if (!tb_table) {
@@ -70,6 +88,8 @@ static void tables_init(void)
         chained = g_array_new(FALSE, FALSE, sizeof(ChainSite));
         breakpoints = g_hash_table_new_full(g_int64_hash, g_int64_equal,
                                             g_free, NULL);
+        all_tbs = g_ptr_array_new();
+        pthread_atfork(NULL, NULL, forget_other_threads);
     }
 }
 
@@ -137,9 +157,9 @@ EMU_API EmuJitCpu *emu_jit_cpu_new(const EmuCpuClass *cls, const char *model,
                     cls->size);
         return NULL;
     }
-    EmuJitCpu *cpu = g_new0(EmuJitCpu, 1);
+    EmuJitCpu *cpu = g_malloc0(sizeof(EmuJitCpu) + cls->state_size);
     cpu->cls = cls;
-    cpu->env = g_malloc0(cls->state_size);
+    cpu->env = cpu->env_storage;
     cpu->model = g_strdup(model);
     if (!cls->reset(cpu->env, model, errp)) {
         emu_jit_cpu_free(cpu);
@@ -163,7 +183,6 @@ EMU_API void emu_jit_cpu_free(EmuJitCpu *cpu)
     }
     g_mutex_unlock(&tb_lock);
     free_step_block(cpu);
-    g_free(cpu->env);
     g_free(cpu->model);
     g_free(cpu);
 }
@@ -203,6 +222,82 @@ static void page_add_tb(uint64_t page, EmuJitTb *tb)
         }
     }
     g_ptr_array_add(list, tb);
+}
+
+/* Kicks every vCPU so that the flush can happen (see enter_loop). */
+static void request_flush_locked(void)
+{
+    __atomic_store_n(&flush_pending, 1, __ATOMIC_SEQ_CST);
+    for (guint i = 0; i < all_cpus->len; i++) {
+        emu_jit_cpu_kick(g_ptr_array_index(all_cpus, i));
+    }
+}
+
+static void tb_free(EmuJitTb *tb)
+{
+    g_free(tb->insns);
+    g_free(tb->label_pos);
+    g_free(tb);
+}
+
+/* No vCPU runs: forget and free every block, empty the code buffer. */
+static void flush_all_locked(void)
+{
+    g_hash_table_remove_all(tb_table);
+    g_hash_table_remove_all(page_table);
+    g_array_set_size(chained, 0);
+    for (guint i = 0; i < all_cpus->len; i++) {
+        EmuJitCpu *cpu = g_ptr_array_index(all_cpus, i);
+        memset(cpu->jmp_cache, 0, sizeof(cpu->jmp_cache));
+    }
+    for (guint i = 0; i < all_tbs->len; i++) {
+        tb_free(g_ptr_array_index(all_tbs, i));
+    }
+    g_ptr_array_set_size(all_tbs, 0);
+#ifdef __x86_64__
+    emu_jit_x86_64_reset();
+#endif
+    stats.flushes++;
+    flush_gen++;
+}
+
+/* A flush was requested: wait until no vCPU runs, then one thread does it. */
+static void flush_when_idle(void)
+{
+    g_mutex_lock(&flush_lock);
+    if (__atomic_load_n(&flush_pending, __ATOMIC_SEQ_CST)) {
+        while (__atomic_load_n(&n_running, __ATOMIC_SEQ_CST) > 0) {
+            g_usleep(100);
+        }
+        g_mutex_lock(&tb_lock);
+        flush_all_locked();
+        g_mutex_unlock(&tb_lock);
+        __atomic_store_n(&flush_pending, 0, __ATOMIC_SEQ_CST);
+    }
+    g_mutex_unlock(&flush_lock);
+}
+
+/* Counts this vCPU as running (after taking part in a pending flush);
+ * false when a flush happened since its last block, which is gone. */
+static bool enter_loop(EmuJitCpu *cpu)
+{
+    __atomic_add_fetch(&n_running, 1, __ATOMIC_SEQ_CST);
+    if (!__atomic_load_n(&flush_pending, __ATOMIC_SEQ_CST)) {
+        /* no flush can start before leave_loop() now */
+        unsigned gen = __atomic_load_n(&flush_gen, __ATOMIC_SEQ_CST);
+        bool same = cpu->flush_gen == gen;
+        cpu->flush_gen = gen;
+        return same;
+    }
+    __atomic_sub_fetch(&n_running, 1, __ATOMIC_SEQ_CST);
+    flush_when_idle();
+    enter_loop(cpu);
+    return false;
+}
+
+static void leave_loop(void)
+{
+    __atomic_sub_fetch(&n_running, 1, __ATOMIC_SEQ_CST);
 }
 
 static void log_ir(const char *title, EmuJitCtx *ctx)
@@ -289,19 +384,23 @@ static EmuJitTb *translate_block(EmuJitCpu *cpu, uint64_t pc, uint32_t flags)
     if (emu_jit_opts.backend == EMU_JIT_BACKEND_X86_64 && !tb->breakpoint &&
         !emu_jit_x86_64_compile(tb)) {
         stats.native_failures++;
+        if (emu_jit_x86_64_full()) {
+            request_flush_locked();     /* this block is interpreted */
+        }
     }
     if (emu_log_enabled(EMU_LOG_OUT_ASM) && tb->host_code) {
         emu_jit_log_host_code(tb->host_code, tb->host_size);
     }
 #endif
     stats.blocks_translated++;
+    g_ptr_array_add(all_tbs, tb);
     return tb;
 }
 
 static EmuJitTb *lookup_or_translate(EmuJitCpu *cpu, uint64_t pc,
                                      uint32_t flags)
 {
-    unsigned slot = (unsigned)((pc >> 2) ^ (pc >> 14)) & 4095;
+    unsigned slot = emu_jit_jmp_cache_slot(pc);
     EmuJitTb *tb = cpu->jmp_cache[slot];
     if (tb && tb->pc == pc && tb->flags == flags && !tb->invalid) {
         return tb;
@@ -509,6 +608,33 @@ static int step_one(EmuJitCpu *cpu, uint64_t *aux)
     return EMU_EXCP_DEBUG;
 }
 
+EMU_API int64_t emu_jit_ctx_run_native(EmuJitCtx *ctx, void *env,
+                                       size_t env_size)
+{
+    int64_t ret = -1;
+#ifdef __x86_64__
+    EmuJitTb tb = {
+        .insns = ctx->insns, .n_insns = ctx->n_insns, .n_temps = ctx->n_temps,
+        .n_labels = ctx->n_labels,
+    };
+    g_mutex_lock(&tb_lock);
+    bool ok = emu_jit_x86_64_compile(&tb);
+    g_mutex_unlock(&tb_lock);
+    if (ok) {
+        /* generated code finds insn_pc and exit_request before env */
+        EmuJitCpu *cpu = g_malloc0(sizeof(EmuJitCpu) + env_size);
+        memcpy(cpu->env_storage, env, env_size);
+        ret = emu_jit_x86_64_run(&tb, cpu->env_storage, emu_jit_x86_64_temps());
+        memcpy(env, cpu->env_storage, env_size);
+        g_free(cpu);
+        ret = ret > 2 ? ret & 3 : ret;
+    }
+#else
+    (void)ctx; (void)env; (void)env_size;
+#endif
+    return ret;
+}
+
 /* ---- the loop ---- */
 
 EMU_API void emu_jit_raise(int excp, uint64_t aux, bool restore_pc)
@@ -578,6 +704,7 @@ EMU_API int emu_jit_cpu_exec(EmuJitCpu *cpu, uint64_t *aux)
 {
     current_cpu = cpu;
     if (sigsetjmp(cpu->jmp, 1)) {
+        leave_loop();
         if (aux) {
             *aux = cpu->excp_aux;
         }
@@ -586,7 +713,12 @@ EMU_API int emu_jit_cpu_exec(EmuJitCpu *cpu, uint64_t *aux)
     EmuJitTb *tb = NULL;
     int64_t exit_val = 0;
     for (;;) {
+        if (!enter_loop(cpu)) {
+            tb = NULL;              /* flushed */
+            exit_val = 0;
+        }
         if (cpu->exit_request) {
+            leave_loop();
             cpu->exit_request = 0;
             if (aux) {
                 *aux = 0;
@@ -594,10 +726,13 @@ EMU_API int emu_jit_cpu_exec(EmuJitCpu *cpu, uint64_t *aux)
             return EMU_EXCP_INTERRUPT;
         }
         if (cpu->single_step) {
-            return step_one(cpu, aux);
+            int excp = step_one(cpu, aux);
+            leave_loop();
+            return excp;
         }
         tb = next_block(cpu, tb, exit_val);
         if (tb->breakpoint) {
+            leave_loop();
             if (aux) {
                 *aux = EMU_JIT_DEBUG_BREAKPOINT;
             }
@@ -616,8 +751,7 @@ EMU_API int emu_jit_cpu_exec(EmuJitCpu *cpu, uint64_t *aux)
         cpu->in_tb = 1;
 #ifdef __x86_64__
         if (tb->host_code) {
-            exit_val = emu_jit_x86_64_run(tb, cpu->env, emu_jit_x86_64_temps(),
-                                          &cpu->insn_pc, &cpu->exit_request);
+            exit_val = emu_jit_x86_64_run(tb, cpu->env, emu_jit_x86_64_temps());
         } else
 #endif
         {
@@ -626,5 +760,6 @@ EMU_API int emu_jit_cpu_exec(EmuJitCpu *cpu, uint64_t *aux)
                                       &cpu->insn_pc);
         }
         cpu->in_tb = 0;
+        leave_loop();
     }
 }

@@ -61,6 +61,7 @@ int64_t emu_jit_interp(const EmuJitInsn *insns, const uint32_t *label_pos,
         case EMU_JIT_NOP:
         case EMU_JIT_LABEL:
         case EMU_JIT_GOTO_TB:
+        case EMU_JIT_LOOKUP_TB:
             break;
         case EMU_JIT_INSN_START:
             if (insn_pc) {

@@ -41,19 +41,35 @@ typedef struct EmuJitTb {
 
 struct EmuJitCpu {
     const EmuCpuClass *cls;
-    void *env;
+    void *env;                  /* = env_storage */
     char *model;
     sigjmp_buf jmp;
-    volatile uint64_t insn_pc;  /* guest pc of the instruction running */
-    volatile sig_atomic_t in_tb;
-    volatile sig_atomic_t exit_request;
     int excp;
     uint64_t excp_aux;
     volatile int single_step;   /* debugger: one instruction per exec */
     EmuJitCtx *step_ctx;        /* the block of that one instruction */
     uint32_t *step_labels;
+    unsigned flush_gen;         /* cache flushes this vCPU has seen */
     EmuJitTb *jmp_cache[4096];
+    /* Native code reaches these at a fixed offset from env (see
+     * EMU_JIT_CPU_OFF), so they sit right before it. */
+    volatile sig_atomic_t in_tb;
+    volatile sig_atomic_t exit_request;
+    volatile uint64_t insn_pc;  /* guest pc of the instruction running */
+    uint8_t env_storage[] __attribute__((aligned(16)));
 };
+
+/* The jump cache entry for pc (native code computes it too). */
+static inline unsigned emu_jit_jmp_cache_slot(uint64_t pc)
+{
+    return (unsigned)((pc >> 2) ^ (pc >> 14)) & 4095;
+}
+
+/* Offset of a field of EmuJitCpu from its env (negative). */
+#define EMU_JIT_CPU_OFF(field) \
+    ((int32_t)offsetof(EmuJitCpu, field) - \
+     (int32_t)offsetof(EmuJitCpu, env_storage))
+
 
 /* The one table, as data. */
 const EmuJitOpDef *emu_jit_op_def(unsigned op);
@@ -85,9 +101,12 @@ extern EmuJitOptions emu_jit_opts;
 bool emu_jit_x86_64_compile(EmuJitTb *tb);
 void emu_jit_x86_64_link(EmuJitTb *from, unsigned slot, EmuJitTb *to);
 void emu_jit_x86_64_unlink(EmuJitTb *from, unsigned slot);
-int64_t emu_jit_x86_64_run(EmuJitTb *tb, void *env, uint64_t *temps,
-                           volatile uint64_t *insn_pc,
-                           volatile sig_atomic_t *exit_request);
+int64_t emu_jit_x86_64_run(EmuJitTb *tb, void *env, uint64_t *temps);
 uint64_t *emu_jit_x86_64_temps(void);
+/* Whether the last compile failed for want of room; emptying the code
+ * buffer (no vCPU may run native code then). */
+bool emu_jit_x86_64_full(void);
+void emu_jit_x86_64_reset(void);
+
 
 #endif

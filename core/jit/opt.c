@@ -23,10 +23,18 @@ typedef struct EnvFact {
 
 #define ENV_FACTS 32
 
+/* SETCOND that defined a temp, for fusing it into a BRCOND that tests it. */
+typedef struct CondDef {
+    uint32_t insn;              /* index + 1, 0: none */
+    uint32_t ver_a, ver_b;      /* versions of its inputs then */
+} CondDef;
+
 typedef struct OptState {
     bool *is_const;
     uint64_t *val;
     uint32_t *copy_of, *copy_ver, *version;
+    CondDef *cond_def;
+    uint8_t *zbits;             /* the value is below 2^zbits (64: unknown) */
     EnvFact env[ENV_FACTS];
     unsigned n_env;
 } OptState;
@@ -34,6 +42,8 @@ typedef struct OptState {
 static void forget_all(OptState *st, unsigned n_temps)
 {
     memset(st->is_const, 0, n_temps * sizeof(bool));
+    memset(st->cond_def, 0, n_temps * sizeof(CondDef));
+    memset(st->zbits, 64, n_temps);
     for (unsigned i = 0; i < n_temps; i++) {
         st->copy_of[i] = i;
     }
@@ -54,6 +64,8 @@ static void written(OptState *st, uint32_t t)
 {
     st->version[t]++;
     st->is_const[t] = false;
+    st->cond_def[t].insn = 0;
+    st->zbits[t] = 64;
     st->copy_of[t] = t;
 }
 
@@ -107,13 +119,31 @@ static void make_mov(EmuJitInsn *insn, uint32_t src)
     insn->args[1] = src;
 }
 
+static bool is_commutative(unsigned op)
+{
+    return op == EMU_JIT_ADD || op == EMU_JIT_AND || op == EMU_JIT_OR ||
+           op == EMU_JIT_XOR || op == EMU_JIT_MUL;
+}
+
 /* Algebraic identities with one constant operand. */
 static bool simplify(OptState *st, EmuJitInsn *insn)
 {
+    if (is_commutative(insn->op) && st->is_const[insn->args[1]]) {
+        uint32_t t = insn->args[1];     /* constant second, as hosts like */
+        insn->args[1] = insn->args[2];
+        insn->args[2] = t;
+    }
     uint32_t a = insn->args[1], b = insn->args[2];
     bool bc = st->is_const[b];
     uint64_t bv = st->val[b];
     switch (insn->op) {
+    case EMU_JIT_EXT8U: case EMU_JIT_EXT16U: case EMU_JIT_EXT32U:
+        /* zero-extending what is already zero-extended */
+        if (st->zbits[a] <= (8u << (insn->op - EMU_JIT_EXT8U) / 2)) {
+            make_mov(insn, a);
+            return true;
+        }
+        break;
     case EMU_JIT_ADD: case EMU_JIT_SUB: case EMU_JIT_OR: case EMU_JIT_XOR:
     case EMU_JIT_SHL: case EMU_JIT_SHR: case EMU_JIT_SAR:
         if (bc && bv == 0) {
@@ -147,6 +177,41 @@ static bool simplify(OptState *st, EmuJitInsn *insn)
     return false;
 }
 
+static unsigned invert_cond(unsigned c)
+{
+    static const uint8_t inv[] = {
+        [EMU_JIT_NEVER] = EMU_JIT_ALWAYS, [EMU_JIT_ALWAYS] = EMU_JIT_NEVER,
+        [EMU_JIT_EQ] = EMU_JIT_NE, [EMU_JIT_NE] = EMU_JIT_EQ,
+        [EMU_JIT_LT] = EMU_JIT_GE, [EMU_JIT_GE] = EMU_JIT_LT,
+        [EMU_JIT_LE] = EMU_JIT_GT, [EMU_JIT_GT] = EMU_JIT_LE,
+        [EMU_JIT_LTU] = EMU_JIT_GEU, [EMU_JIT_GEU] = EMU_JIT_LTU,
+        [EMU_JIT_LEU] = EMU_JIT_GTU, [EMU_JIT_GTU] = EMU_JIT_LEU,
+        [EMU_JIT_TSTEQ] = EMU_JIT_TSTNE, [EMU_JIT_TSTNE] = EMU_JIT_TSTEQ,
+    };
+    return inv[c];
+}
+
+/* BRCOND (t = a cond b) ==/!= 0 becomes BRCOND a cond b (or its
+ * inverse) when a and b still hold what the SETCOND read. */
+static void fuse_brcond(OptState *st, EmuJitCtx *ctx, EmuJitInsn *insn)
+{
+    uint32_t t = insn->args[0];
+    const CondDef *cd = &st->cond_def[t];
+    if ((insn->aux != EMU_JIT_NE && insn->aux != EMU_JIT_EQ) || !cd->insn ||
+        !st->is_const[insn->args[1]] || st->val[insn->args[1]] != 0) {
+        return;
+    }
+    const EmuJitInsn *sc = &ctx->insns[cd->insn - 1];
+    uint32_t a = sc->args[1], b = sc->args[2];
+    if (st->version[a] != cd->ver_a || st->version[b] != cd->ver_b) {
+        return;
+    }
+    insn->aux = (uint16_t)(insn->aux == EMU_JIT_NE ? sc->aux
+                                                   : invert_cond(sc->aux));
+    insn->args[0] = a;
+    insn->args[1] = b;
+}
+
 static void fold_insn(OptState *st, EmuJitInsn *insn)
 {
     const EmuJitOpDef *def = emu_jit_op_def(insn->op);
@@ -178,6 +243,31 @@ static void fold_insn(OptState *st, EmuJitInsn *insn)
     }
 }
 
+static unsigned bits_of(uint64_t v)
+{
+    return v ? 64 - (unsigned)__builtin_clzll(v) : 0;
+}
+
+/* How many low bits the result of insn can have set (64: any). */
+static uint8_t result_bits(const OptState *st, const EmuJitInsn *insn)
+{
+    const uint32_t *a = insn->args;
+    switch (insn->op) {
+    case EMU_JIT_MOVI: return (uint8_t)bits_of((uint64_t)insn->imm);
+    case EMU_JIT_MOV: return st->zbits[a[1]];
+    case EMU_JIT_EXT8U: return 8;
+    case EMU_JIT_EXT16U: return 16;
+    case EMU_JIT_EXT32U: return 32;
+    case EMU_JIT_SETCOND: return 1;
+    case EMU_JIT_LD: case EMU_JIT_LD_ENV:
+        return (insn->aux & (EMU_MO_SIGN | EMU_MO_BE)) ? 64
+               : (uint8_t)(8u << (insn->aux & EMU_MO_SIZE));
+    case EMU_JIT_AND:
+        return (uint8_t)MIN(st->zbits[a[1]], st->zbits[a[2]]);
+    default: return 64;
+    }
+}
+
 static void record_outputs(OptState *st, EmuJitInsn *insn)
 {
     const EmuJitOpDef *def = emu_jit_op_def(insn->op);
@@ -185,7 +275,9 @@ static void record_outputs(OptState *st, EmuJitInsn *insn)
         return;
     }
     uint32_t d = insn->args[0];
+    uint8_t zbits = result_bits(st, insn);
     written(st, d);
+    st->zbits[d] = zbits;
     if (insn->op == EMU_JIT_MOVI) {
         st->is_const[d] = true;
         st->val[d] = (uint64_t)insn->imm;
@@ -234,7 +326,8 @@ static void forward_pass(EmuJitCtx *ctx)
     OptState st = {
         .is_const = g_new0(bool, n), .val = g_new0(uint64_t, n),
         .copy_of = g_new(uint32_t, n), .copy_ver = g_new0(uint32_t, n),
-        .version = g_new0(uint32_t, n),
+        .version = g_new0(uint32_t, n), .cond_def = g_new0(CondDef, n),
+        .zbits = g_new(uint8_t, n),
     };
     forget_all(&st, n);
     for (unsigned i = 0; i < ctx->n_insns; i++) {
@@ -244,18 +337,27 @@ static void forward_pass(EmuJitCtx *ctx)
             continue;
         }
         fold_insn(&st, insn);
+        if (insn->op == EMU_JIT_BRCOND) {
+            fuse_brcond(&st, ctx, insn);
+        }
         env_effects(&st, insn);
         /* a load after ld_env forwarding became a MOV: resolve it again */
         if (insn->op == EMU_JIT_MOV) {
             insn->args[1] = resolve(&st, insn->args[1]);
         }
         record_outputs(&st, insn);
+        if (insn->op == EMU_JIT_SETCOND && insn->args[0] != insn->args[1] &&
+            insn->args[0] != insn->args[2]) {
+            st.cond_def[insn->args[0]] = (CondDef){
+                i + 1, st.version[insn->args[1]], st.version[insn->args[2]] };
+        }
         if (insn->op == EMU_JIT_LD_ENV && (insn->aux & 7) == EMU_MO_64) {
             env_remember(&st, insn->imm, insn->args[0]);
         }
     }
     g_free(st.is_const); g_free(st.val); g_free(st.copy_of);
-    g_free(st.copy_ver); g_free(st.version);
+    g_free(st.copy_ver); g_free(st.version); g_free(st.cond_def);
+    g_free(st.zbits);
 }
 
 static bool removable(const EmuJitInsn *insn)
@@ -320,7 +422,7 @@ static bool is_env_barrier(const EmuJitInsn *insn)
     switch (insn->op) {
     case EMU_JIT_CALL: case EMU_JIT_LD: case EMU_JIT_ST: case EMU_JIT_BR:
     case EMU_JIT_BRCOND: case EMU_JIT_LABEL: case EMU_JIT_EXIT_TB:
-    case EMU_JIT_GOTO_TB:
+    case EMU_JIT_GOTO_TB: case EMU_JIT_LOOKUP_TB:
         return true;
     default:
         return false;

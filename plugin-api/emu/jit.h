@@ -48,6 +48,9 @@ extern "C" {
  *   BRCOND     aux = EmuJitCond, imm = label  args: a, b
  *   GOTO_TB    imm = chaining slot (0 or 1); the pc must already be in env
  *   EXIT_TB    imm = 0 (look the next block up) or slot + 1 (chain)
+ *   LOOKUP_TB  args: the next pc, already in env.  An indirect jump: may
+ *              go straight to the translated block for that pc (and this
+ *              block's flags); else does nothing, and EXIT_TB 0 follows.
  */
 #define EMU_JIT_OPS(X) \
     X(NOP,        0, 0, 0) \
@@ -96,7 +99,8 @@ extern "C" {
     X(BR,         0, 0, EMU_JIT_F_SIDE | EMU_JIT_F_BB_END) \
     X(BRCOND,     0, 2, EMU_JIT_F_SIDE | EMU_JIT_F_BB_END) \
     X(GOTO_TB,    0, 0, EMU_JIT_F_SIDE) \
-    X(EXIT_TB,    0, 0, EMU_JIT_F_SIDE | EMU_JIT_F_BB_END)
+    X(EXIT_TB,    0, 0, EMU_JIT_F_SIDE | EMU_JIT_F_BB_END) \
+    X(LOOKUP_TB,  0, 1, EMU_JIT_F_SIDE)
 
 enum {
     EMU_JIT_F_FOLD = 1u << 0,      /* pure: constant inputs fold */
@@ -286,6 +290,10 @@ static inline void emu_jit_exit_tb(EmuJitCtx *c, int64_t v)
 {
     emu_jit_emit(c, EMU_JIT_EXIT_TB, 0, v, 0, NULL);
 }
+static inline void emu_jit_lookup_tb(EmuJitCtx *c, EmuJitTemp pc)
+{
+    emu_jit_emit(c, EMU_JIT_LOOKUP_TB, 0, 0, 1, &pc);
+}
 
 /* ---- Running vCPUs (linux-user, accel-jit) ---- */
 
@@ -378,6 +386,11 @@ EMU_API void emu_jit_ctx_free(EmuJitCtx *ctx);
 EMU_API void emu_jit_ctx_optimize(EmuJitCtx *ctx);
 /* Interprets the IR with env; returns the EXIT_TB value. */
 EMU_API int64_t emu_jit_ctx_interpret(EmuJitCtx *ctx, void *env);
+/* Compiles the IR with the native backend and runs it on a copy of env
+ * (env_size bytes, written back); returns the EXIT_TB value, or -1 when
+ * this host has no native backend or the IR does not compile. */
+EMU_API int64_t emu_jit_ctx_run_native(EmuJitCtx *ctx, void *env,
+                                       size_t env_size);
 /* Returns the "-d op" text of the IR (g_free it). */
 EMU_API char *emu_jit_ctx_dump(const EmuJitCtx *ctx);
 

@@ -337,6 +337,36 @@ static bool is_mem(Dis *d, int k)
 
 /* ---- flags ---- */
 
+/* Whether the instruction after this one, a register-only arithmetic
+ * instruction, sets every arithmetic flag without reading any: the flags
+ * this one would set are then dead (and no fault can come in between). */
+static bool next_insn_sets_all_flags(Dis *d)
+{
+    const uint8_t *p = (const uint8_t *)(uintptr_t)(x86_guest_base + d->next_pc);
+    size_t room = 4096 - (d->next_pc & 4095);
+    ZydisDecodedInstruction in;
+    ZydisDecodedOperand op[ZYDIS_MAX_OPERAND_COUNT];
+    if ((d->next_pc ^ d->pc) & ~4095ull ||
+        !ZYAN_SUCCESS(ZydisDecoderDecodeFull(&d->dec, p, MIN(room, 15), &in,
+                                             op))) {
+        return false;
+    }
+    switch (in.mnemonic) {
+    case ZYDIS_MNEMONIC_ADD: case ZYDIS_MNEMONIC_SUB: case ZYDIS_MNEMONIC_AND:
+    case ZYDIS_MNEMONIC_OR: case ZYDIS_MNEMONIC_XOR: case ZYDIS_MNEMONIC_CMP:
+    case ZYDIS_MNEMONIC_TEST: case ZYDIS_MNEMONIC_NEG:
+        break;
+    default:
+        return false;
+    }
+    for (unsigned k = 0; k < in.operand_count; k++) {
+        if (op[k].type == ZYDIS_OPERAND_TYPE_MEMORY) {
+            return false;
+        }
+    }
+    return true;
+}
+
 static void set_cc(Dis *d, unsigned kind, unsigned sz, T dst, T src, T src2)
 {
     st_env(d, dst, ENV_OFF(cc_dst), EMU_MO_64);
@@ -387,8 +417,9 @@ static T cond_inline(Dis *d, unsigned cc)
     T a = 0, b = 0;
     switch (d->cc_kind) {
     case CC_SUB:
-        if (base == 4) {
-            a = zext(d, d->cc_dst, sz); b = cst(d, 0); c = EMU_JIT_EQ;
+        if (base == 4) {        /* src2 - src == 0: compare them directly */
+            a = zext(d, d->cc_src2, sz); b = zext(d, d->cc_src, sz);
+            c = EMU_JIT_EQ;
         } else if (base == 2 || base == 6) {
             a = zext(d, d->cc_src2, sz); b = zext(d, d->cc_src, sz);
             c = base == 2 ? EMU_JIT_LTU : EMU_JIT_LEU;
@@ -468,6 +499,7 @@ static void gen_jump_const(Dis *d, uint64_t target, unsigned slot)
 static void gen_jump_reg(Dis *d, T target)
 {
     st_env(d, target, ENV_OFF(rip), EMU_MO_64);
+    emu_jit_lookup_tb(d->ctx, target);
     emu_jit_exit_tb(d->ctx, 0);
     d->ended = true;
 }

@@ -237,6 +237,42 @@ static void test_random_programs(void **state)
     }
 }
 
+/* The x86-64 backend (register allocation, immediates, fused branches)
+ * must compute what the interpreter computes, optimized or not. */
+static void test_random_native(void **state)
+{
+    (void)state;
+    for (int prog = 0; prog < 3000; prog++) {
+        uint64_t seed = rng;
+        EmuJitCtx *ref = emu_jit_ctx_new();
+        build_random(ref, 5 + prog % 60);
+        rng = seed;
+        EmuJitCtx *nat = emu_jit_ctx_new();
+        build_random(nat, 5 + prog % 60);
+        if (prog % 2) {
+            emu_jit_ctx_optimize(nat);
+        }
+        Env e1, e2;
+        for (int i = 0; i < 16; i++) {
+            e1.slot[i] = next_rand();
+        }
+        e2 = e1;
+        int64_t r1 = run(ref, &e1, false);
+        int64_t r2 = emu_jit_ctx_run_native(nat, &e2, sizeof(e2));
+        if (r2 == -1) {
+            skip();             /* no native backend on this host */
+        }
+        if (r1 != r2 || memcmp(&e1, &e2, sizeof(e1)) != 0) {
+            char *text = emu_jit_ctx_dump(nat);
+            print_error("program %d differs in native code:\n%s", prog, text);
+            g_free(text);
+            fail();
+        }
+        emu_jit_ctx_free(ref);
+        emu_jit_ctx_free(nat);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -246,6 +282,7 @@ int main(void)
         cmocka_unit_test(test_env_forwarding),
         cmocka_unit_test(test_helper_call),
         cmocka_unit_test(test_random_programs),
+        cmocka_unit_test(test_random_native),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
