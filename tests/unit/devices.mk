@@ -1,5 +1,6 @@
 # Device plugins, loaded the way emu loads them and driven through the
 # I/O space as a guest would.  Public API only: they link libemu.
+EXTRA_DIST += tests/unit/device-test.h
 
 # The 16550A UART plugin (plugins/dev-serial/) over a real socket chardev.
 if HAVE_CMOCKA

@@ -12,8 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <emu/emu.h>
-#include <emu/runtime.h>
+#include "device-test.h"
 
 #define RAM_SIZE (1 << 20)
 #define DESC 0x1000                 /* where the tests put descriptors */
@@ -25,34 +24,13 @@ static char extra_path[64];
 
 /* ---- helpers ---- */
 
-static void outw(unsigned port, uint16_t v)
-{
-    assert_int_equal(emu_as_write(emu_system_io(), port, v, 2), EMU_MEM_OK);
-}
-
-static void outl(unsigned port, uint32_t v)
-{
-    assert_int_equal(emu_as_write(emu_system_io(), port, v, 4), EMU_MEM_OK);
-}
-
-static uint32_t inl(unsigned port)
-{
-    uint64_t v = 0;
-
-    assert_int_equal(emu_as_read(emu_system_io(), port, &v, 4), EMU_MEM_OK);
-    return v;
-}
-
 static void read_item(uint16_t key, void *buf, size_t len)
 {
     uint8_t *p = buf;
 
-    outw(0x510, key);
+    io_write(0x510, key, 2);
     for (size_t i = 0; i < len; i++) {
-        uint64_t v = 0;
-        assert_int_equal(emu_as_read(emu_system_io(), 0x511, &v, 1),
-                         EMU_MEM_OK);
-        p[i] = v;
+        p[i] = inb(0x511);
     }
 }
 
@@ -69,9 +47,7 @@ static int find_file(const char *name, uint32_t *size)
     read_item(0x19, count, 4);
     for (uint32_t i = 0; i < be32(count); i++) {
         for (int b = 0; b < 64; b++) {
-            uint64_t v = 0;
-            emu_as_read(emu_system_io(), 0x511, &v, 1);
-            entry[b] = v;
+            entry[b] = inb(0x511);
         }
         if (!strcmp((char *)entry + 8, name)) {
             *size = be32(entry);
@@ -95,7 +71,7 @@ static uint32_t dma(uint32_t control, uint32_t len, uint64_t addr)
         d[8 + i] = addr >> (56 - 8 * i);
     }
     memcpy(ram + DESC, d, sizeof(d));
-    outl(0x518, GUINT32_SWAP_LE_BE(DESC));
+    io_write(0x518, GUINT32_SWAP_LE_BE(DESC), 4);
     return be32(ram + DESC);
 }
 
@@ -154,7 +130,7 @@ static void test_signature_and_features(void **state)
     assert_string_equal(sig, "QEMU");
     read_item(0x01, id, 4);
     assert_int_equal(id[0], 0x03);              /* traditional + DMA */
-    assert_int_equal(inl(0x514), GUINT32_SWAP_LE_BE(0x51454d55)); /* "QEMU" */
+    assert_int_equal(io_read(0x514, 4), GUINT32_SWAP_LE_BE(0x51454d55)); /* "QEMU" */
 }
 
 static void test_numbered_items(void **state)
@@ -237,7 +213,6 @@ static void test_bad_files_property(void **state)
 
 int main(int argc, char **argv)
 {
-    GError *err = NULL;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_signature_and_features),
         cmocka_unit_test(test_numbered_items),
@@ -247,9 +222,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_bad_files_property),
     };
 
-    g_setenv("EMU_PLUGIN_PATH", TEST_PLUGIN_DIR, true);
-    if (!emu_runtime_init(argv[0], &err)) {
-        fprintf(stderr, "%s\n", err->message);
+    if (!test_runtime_init(argv[0], TEST_PLUGIN_DIR)) {
         return 1;
     }
     return cmocka_run_group_tests(tests, build, cleanup);

@@ -15,52 +15,12 @@
 #include <emu/input.h>
 #include <emu/runtime.h>
 
-enum { KBD_IRQ, AUX_IRQ, A20, RESET, LINES };
-
-typedef struct TestSink {
-    EmuObject parent;
-    int level[LINES];
-    int rises[LINES];
-} TestSink;
+enum { KBD_IRQ, AUX_IRQ, A20, RESET };
 
 static TestSink *sink;
 static EmuObject *kbc;
 
-static void sink_set(void *opaque, int n, int level)
-{
-    TestSink *t = opaque;
-
-    t->rises[n] += level && !t->level[n];
-    t->level[n] = level;
-}
-
-static void sink_init(EmuObject *obj)
-{
-    emu_irq_init_in(obj, NULL, LINES, sink_set, obj);
-}
-
-static const EmuTypeInfo sink_type = {
-    EMU_TYPE_HEADER,
-    .name = "test-sink",
-    .parent = "device",
-    .instance_size = sizeof(TestSink),
-    .init = sink_init,
-};
-
 /* ---- helpers ---- */
-
-static uint8_t inb(unsigned port)
-{
-    uint64_t v = 0;
-
-    emu_as_read(emu_system_io(), port, &v, 1);
-    return v;
-}
-
-static void outb(unsigned port, uint8_t v)
-{
-    emu_as_write(emu_system_io(), port, v, 1);
-}
 
 /* Reads every byte waiting, as a driver polling the status does. */
 static int drain(uint8_t *buf, int max, bool *aux)
@@ -88,28 +48,13 @@ static int drain(uint8_t *buf, int max, bool *aux)
 
 static int build(void **state)
 {
-    GError *err = NULL;
-    const char *props[][2] = {
-        { "irq", "sink.0" }, { "aux-irq", "sink.1" },
-        { "a20", "sink.2" }, { "reset", "sink.3" },
+    static const char *const props[] = {
+        "irq", "sink.0", "aux-irq", "sink.1", "a20", "sink.2",
+        "reset", "sink.3", NULL
     };
 
-    sink = (TestSink *)emu_object_new("test-sink", "sink", &err);
-    kbc = emu_object_new("i8042", "kbc", &err);
-    if (!sink || !kbc ||
-        !emu_object_add_child(emu_object_root(), &sink->parent, &err) ||
-        !emu_object_add_child(emu_object_root(), kbc, &err) ||
-        !emu_object_realize(&sink->parent, &err)) {
-        fail_msg("%s", err->message);
-    }
-    for (size_t i = 0; i < G_N_ELEMENTS(props); i++) {
-        if (!emu_object_set_prop(kbc, props[i][0], props[i][1], &err)) {
-            fail_msg("%s", err->message);
-        }
-    }
-    if (!emu_object_realize(kbc, &err)) {
-        fail_msg("%s", err->message);
-    }
+    sink = (TestSink *)test_add("test-sink", "sink", NULL, true);
+    kbc = test_add("i8042", "kbc", props, true);
     return 0;
 }
 
@@ -119,9 +64,7 @@ static int setup(void **state)
 
     emu_object_reset(kbc);
     drain(junk, 64, NULL);
-    for (int i = 0; i < LINES; i++) {
-        sink->rises[i] = 0;
-    }
+    test_sink_clear(sink);
     return 0;
 }
 
@@ -248,7 +191,6 @@ static void test_a20_and_reset_lines(void **state)
 
 int main(int argc, char **argv)
 {
-    GError *err = NULL;
     const struct CMUnitTest tests[] = {
 #define T(fn) cmocka_unit_test_setup(fn, setup)
         T(test_controller_self_tests), T(test_keyboard_reset_and_identify),
@@ -257,10 +199,7 @@ int main(int argc, char **argv)
 #undef T
     };
 
-    g_setenv("EMU_PLUGIN_PATH", TEST_PLUGIN_DIR, true);
-    if (!emu_runtime_init(argv[0], &err) ||
-        !emu_type_register(&sink_type, &err)) {
-        fprintf(stderr, "%s\n", err->message);
+    if (!test_runtime_init(argv[0], TEST_PLUGIN_DIR)) {
         return 1;
     }
     return cmocka_run_group_tests(tests, build, NULL);

@@ -10,56 +10,14 @@
 
 #include <stdio.h>
 
-#include <emu/emu.h>
-#include <emu/runtime.h>
+#include "device-test.h"
 
 #define PIT_HZ 1193182
 
-/* A stand-in interrupt controller: one input, edges counted. */
-typedef struct TestPic {
-    EmuObject parent;
-    int level;
-    int rises;
-} TestPic;
-
-static TestPic *pic;
+static TestSink *pic;
 static EmuObject *pit;
 
-static void pic_set(void *opaque, int n, int level)
-{
-    TestPic *p = opaque;
-
-    p->rises += level && !p->level;
-    p->level = level;
-}
-
-static void pic_init(EmuObject *obj)
-{
-    emu_irq_init_in(obj, NULL, 1, pic_set, obj);
-}
-
-static const EmuTypeInfo pic_type = {
-    EMU_TYPE_HEADER,
-    .name = "test-pic",
-    .parent = "device",
-    .instance_size = sizeof(TestPic),
-    .init = pic_init,
-};
-
 /* ---- helpers ---- */
-
-static uint8_t inb(unsigned port)
-{
-    uint64_t v = 0;
-
-    assert_int_equal(emu_as_read(emu_system_io(), port, &v, 1), EMU_MEM_OK);
-    return v;
-}
-
-static void outb(unsigned port, uint8_t val)
-{
-    assert_int_equal(emu_as_write(emu_system_io(), port, val, 1), EMU_MEM_OK);
-}
 
 /* Steps the clock to `ticks` PIT pulses after the last count was loaded
  * (counts are loaded with the clock at a whole nanosecond `t0`). */
@@ -92,36 +50,15 @@ static uint8_t status(unsigned counter)
     return inb(0x40 + counter);
 }
 
-static EmuObject *new_in_tree(const char *type, const char *id)
-{
-    GError *err = NULL;
-    EmuObject *obj = emu_object_new(type, id, &err);
-
-    if (!obj || !emu_object_add_child(emu_object_root(), obj, &err)) {
-        fail_msg("%s: %s", type, err->message);
-    }
-    return obj;
-}
-
-static void must(bool ok, GError *err)
-{
-    if (!ok) {
-        fail_msg("%s", err->message);
-    }
-}
-
 /* ---- fixtures ---- */
 
 static int build(void **state)
 {
-    GError *err = NULL;
+    static const char *const props[] = { "irq", "pic.0", NULL };
 
     emu_clock_pause(true);
-    pic = (TestPic *)new_in_tree("test-pic", "pic");
-    pit = new_in_tree("i8254", "pit");
-    must(emu_object_set_prop(pit, "irq", "pic.0", &err), err);
-    must(emu_object_realize(&pic->parent, &err), err);
-    must(emu_object_realize(pit, &err), err);
+    pic = (TestSink *)test_add("test-sink", "pic", NULL, true);
+    pit = test_add("i8254", "pit", props, true);
     return 0;
 }
 
@@ -129,7 +66,7 @@ static int setup(void **state)
 {
     emu_irq_set(emu_irq_get(pit, "gate", 2), 0);
     emu_object_reset(pit);
-    pic->rises = 0;
+    test_sink_clear(pic);
     return 0;
 }
 
@@ -138,11 +75,11 @@ static int setup(void **state)
 static void test_linux_periodic_tick(void **state)
 {
     load_word(0, 0x34, PIT_HZ / 100);           /* mode 2, HZ=100 */
-    assert_int_equal(pic->level, 1);
+    assert_int_equal(pic->level[0], 1);
     at_tick(PIT_HZ);                            /* one second */
-    assert_int_equal(pic->rises, 100);
+    assert_int_equal(pic->rises[0], 100);
     at_tick(2 * PIT_HZ);
-    assert_int_equal(pic->rises, 200);
+    assert_int_equal(pic->rises[0], 200);
 }
 
 static void test_latch_reads_frozen_count(void **state)
@@ -162,14 +99,14 @@ static void test_latch_reads_frozen_count(void **state)
 static void test_mode0_terminal_count(void **state)
 {
     load_word(0, 0x30, 100);
-    assert_int_equal(pic->level, 0);
+    assert_int_equal(pic->level[0], 0);
     at_tick(99);
-    assert_int_equal(pic->level, 0);
+    assert_int_equal(pic->level[0], 0);
     at_tick(100);
-    assert_int_equal(pic->level, 1);
-    assert_int_equal(pic->rises, 1);
+    assert_int_equal(pic->level[0], 1);
+    assert_int_equal(pic->rises[0], 1);
     at_tick(70000);
-    assert_int_equal(pic->rises, 1);            /* once only */
+    assert_int_equal(pic->rises[0], 1);            /* once only */
     assert_int_equal(latched_word(0), (100 - 70000 + 3 * 65536) % 65536);
 }
 
@@ -177,14 +114,14 @@ static void test_mode3_square_wave(void **state)
 {
     load_word(0, 0x36, 10);
     at_tick(4);
-    assert_int_equal(pic->level, 1);
+    assert_int_equal(pic->level[0], 1);
     assert_int_equal(latched_word(0), 2);       /* counts by two */
     at_tick(5);
-    assert_int_equal(pic->level, 0);
+    assert_int_equal(pic->level[0], 0);
     at_tick(10);
-    assert_int_equal(pic->level, 1);
+    assert_int_equal(pic->level[0], 1);
     at_tick(10000);
-    assert_int_equal(pic->rises, 1000);
+    assert_int_equal(pic->rises[0], 1000);
 }
 
 static void test_read_back_status(void **state)
@@ -208,7 +145,7 @@ static void test_bcd(void **state)
     at_tick(250);
     assert_int_equal(latched_word(0), 0x0750);
     at_tick(1000);
-    assert_int_equal(pic->rises, 1);
+    assert_int_equal(pic->rises[0], 1);
 }
 
 static void test_gate_pauses_mode0(void **state)
@@ -254,7 +191,6 @@ static void test_word_reads_without_latch(void **state)
 
 int main(int argc, char **argv)
 {
-    GError *err = NULL;
     const struct CMUnitTest tests[] = {
 #define T(fn) cmocka_unit_test_setup(fn, setup)
         T(test_linux_periodic_tick), T(test_latch_reads_frozen_count),
@@ -264,10 +200,7 @@ int main(int argc, char **argv)
 #undef T
     };
 
-    g_setenv("EMU_PLUGIN_PATH", TEST_PLUGIN_DIR, true);
-    if (!emu_runtime_init(argv[0], &err) ||
-        !emu_type_register(&pic_type, &err)) {
-        fprintf(stderr, "%s\n", err->message);
+    if (!test_runtime_init(argv[0], TEST_PLUGIN_DIR)) {
         return 1;
     }
     return cmocka_run_group_tests(tests, build, NULL);

@@ -11,51 +11,14 @@
 
 #include <stdio.h>
 
-#include <emu/emu.h>
 #include <emu/intc.h>
-#include <emu/runtime.h>
+#include "device-test.h"
 
-/* A stand-in CPU with one input: the INTR pin. */
-typedef struct TestCpu {
-    EmuObject parent;
-    int intr;
-} TestCpu;
-
-static TestCpu *cpu;
+/* The master's INT goes to a stand-in CPU's line 0 (INTR). */
+static TestSink *cpu;
 static EmuObject *master, *slave;
 
-static void cpu_set(void *opaque, int n, int level)
-{
-    ((TestCpu *)opaque)->intr = level;
-}
-
-static void cpu_init(EmuObject *obj)
-{
-    emu_irq_init_in(obj, NULL, 1, cpu_set, obj);
-}
-
-static const EmuTypeInfo cpu_type = {
-    EMU_TYPE_HEADER,
-    .name = "test-cpu",
-    .parent = "device",
-    .instance_size = sizeof(TestCpu),
-    .init = cpu_init,
-};
-
 /* ---- helpers ---- */
-
-static uint8_t inb(unsigned port)
-{
-    uint64_t v = 0;
-
-    assert_int_equal(emu_as_read(emu_system_io(), port, &v, 1), EMU_MEM_OK);
-    return v;
-}
-
-static void outb(unsigned port, uint8_t val)
-{
-    assert_int_equal(emu_as_write(emu_system_io(), port, val, 1), EMU_MEM_OK);
-}
 
 static void set(EmuObject *obj, const char *name, const char *value)
 {
@@ -105,24 +68,13 @@ static uint8_t read_isr(unsigned base)
 
 /* ---- fixtures ---- */
 
-static EmuObject *new_in_tree(const char *type, const char *id)
-{
-    GError *err = NULL;
-    EmuObject *obj = emu_object_new(type, id, &err);
-
-    if (!obj || !emu_object_add_child(emu_object_root(), obj, &err)) {
-        fail_msg("%s: %s", type, err->message);
-    }
-    return obj;
-}
-
 /* The pair is built once (the tree keeps objects for good); each test
  * starts from all lines low, a reset and the PC programming. */
 static int build_pair(void **state)
 {
-    cpu = (TestCpu *)new_in_tree("test-cpu", "cpu");
-    master = new_in_tree("i8259", "pic");
-    slave = new_in_tree("i8259", "pic2");
+    cpu = (TestSink *)test_add("test-sink", "cpu", NULL, false);
+    master = test_add("i8259", "pic", NULL, false);
+    slave = test_add("i8259", "pic2", NULL, false);
     set(master, "io", "0x20");
     set(master, "elcr", "0x4d0");
     set(master, "elcr-mask", "0xf8");
@@ -147,7 +99,7 @@ static int setup(void **state)
     emu_object_reset(slave);
     emu_object_reset(master);
     program_pc(0x01);
-    assert_int_equal(cpu->intr, 0);
+    assert_int_equal(cpu->level[0], 0);
     return 0;
 }
 
@@ -155,17 +107,17 @@ static int setup(void **state)
 
 static void test_deliver_and_eoi(void **state)
 {
-    assert_int_equal(cpu->intr, 0);
+    assert_int_equal(cpu->level[0], 0);
     line(master, 0, 1);
-    assert_int_equal(cpu->intr, 1);
+    assert_int_equal(cpu->level[0], 1);
     assert_int_equal(inb(0x20), 0x01);          /* IRR (OCW3 default) */
     assert_int_equal(ack(), 0x08);
-    assert_int_equal(cpu->intr, 0);
+    assert_int_equal(cpu->level[0], 0);
     assert_int_equal(read_isr(0x20), 0x01);
     assert_int_equal(inb(0x20), 0x00);          /* edge request consumed */
     outb(0x20, 0x20);                           /* non-specific EOI */
     assert_int_equal(read_isr(0x20), 0x00);
-    assert_int_equal(cpu->intr, 0);             /* no new edge */
+    assert_int_equal(cpu->level[0], 0);             /* no new edge */
 }
 
 static void test_priority_and_nesting(void **state)
@@ -173,16 +125,16 @@ static void test_priority_and_nesting(void **state)
     line(master, 3, 1);
     line(master, 1, 1);
     assert_int_equal(ack(), 0x09);              /* IRQ1 beats IRQ3 */
-    assert_int_equal(cpu->intr, 0);             /* IRQ3 waits behind it */
+    assert_int_equal(cpu->level[0], 0);             /* IRQ3 waits behind it */
     line(master, 0, 1);
-    assert_int_equal(cpu->intr, 1);             /* IRQ0 nests */
+    assert_int_equal(cpu->level[0], 1);             /* IRQ0 nests */
     assert_int_equal(ack(), 0x08);
     assert_int_equal(read_isr(0x20), 0x03);
     outb(0x20, 0x20);                           /* ends IRQ0, the highest */
     assert_int_equal(read_isr(0x20), 0x02);
-    assert_int_equal(cpu->intr, 0);
+    assert_int_equal(cpu->level[0], 0);
     outb(0x20, 0x61);                           /* specific EOI for IRQ1 */
-    assert_int_equal(cpu->intr, 1);
+    assert_int_equal(cpu->level[0], 1);
     assert_int_equal(ack(), 0x0b);
 }
 
@@ -191,22 +143,22 @@ static void test_mask(void **state)
     outb(0x21, 0x10);
     assert_int_equal(inb(0x21), 0x10);
     line(master, 4, 1);
-    assert_int_equal(cpu->intr, 0);
+    assert_int_equal(cpu->level[0], 0);
     assert_int_equal(inb(0x20), 0x10);          /* requested, masked */
     outb(0x21, 0x00);
-    assert_int_equal(cpu->intr, 1);
+    assert_int_equal(cpu->level[0], 1);
     assert_int_equal(ack(), 0x0c);
 }
 
 static void test_cascade(void **state)
 {
     line(slave, 4, 1);                          /* IRQ12: the PS/2 mouse */
-    assert_int_equal(cpu->intr, 1);
+    assert_int_equal(cpu->level[0], 1);
     assert_int_equal(ack(), 0x74);
     assert_int_equal(read_isr(0x20), 0x04);
     assert_int_equal(read_isr(0xa0), 0x10);
     line(master, 3, 1);
-    assert_int_equal(cpu->intr, 0);             /* IRQ3 is below input 2 */
+    assert_int_equal(cpu->level[0], 0);             /* IRQ3 is below input 2 */
     outb(0xa0, 0x20);
     outb(0x20, 0x20);
     assert_int_equal(read_isr(0xa0), 0);
@@ -218,9 +170,9 @@ static void test_masked_slave_input(void **state)
 {
     outb(0x21, 0x04);                           /* mask the cascade */
     line(slave, 0, 1);                          /* IRQ8: the RTC */
-    assert_int_equal(cpu->intr, 0);
+    assert_int_equal(cpu->level[0], 0);
     outb(0x21, 0x00);
-    assert_int_equal(cpu->intr, 1);
+    assert_int_equal(cpu->level[0], 1);
     assert_int_equal(ack(), 0x70);
 }
 
@@ -235,10 +187,10 @@ static void test_edge_needs_new_rise(void **state)
     line(master, 5, 1);
     assert_int_equal(ack(), 0x0d);
     outb(0x20, 0x20);
-    assert_int_equal(cpu->intr, 0);             /* still high: no edge */
+    assert_int_equal(cpu->level[0], 0);             /* still high: no edge */
     line(master, 5, 0);
     line(master, 5, 1);
-    assert_int_equal(cpu->intr, 1);
+    assert_int_equal(cpu->level[0], 1);
 }
 
 static void test_elcr_level(void **state)
@@ -252,12 +204,12 @@ static void test_elcr_level(void **state)
     assert_int_equal(ack(), 0x72);
     outb(0xa0, 0x20);
     outb(0x20, 0x20);
-    assert_int_equal(cpu->intr, 1);             /* line still high */
+    assert_int_equal(cpu->level[0], 1);             /* line still high */
     assert_int_equal(ack(), 0x72);
     line(slave, 2, 0);                          /* the handler quiets it */
     outb(0xa0, 0x20);
     outb(0x20, 0x20);
-    assert_int_equal(cpu->intr, 0);
+    assert_int_equal(cpu->level[0], 0);
     outb(0xa0, 0x0a);
     assert_int_equal(inb(0xa0), 0);             /* IRR follows the line */
 }
@@ -294,7 +246,7 @@ static void test_auto_eoi(void **state)
     assert_int_equal(ack(), 0x0b);
     assert_int_equal(read_isr(0x20), 0);
     line(master, 4, 1);
-    assert_int_equal(cpu->intr, 1);             /* nothing blocks IRQ4 */
+    assert_int_equal(cpu->level[0], 1);             /* nothing blocks IRQ4 */
 }
 
 static void test_special_mask(void **state)
@@ -302,10 +254,10 @@ static void test_special_mask(void **state)
     line(master, 1, 1);
     assert_int_equal(ack(), 0x09);
     line(master, 5, 1);
-    assert_int_equal(cpu->intr, 0);
+    assert_int_equal(cpu->level[0], 0);
     outb(0x21, 0x02);                           /* mask the level in service */
     outb(0x20, 0x68);                           /* set special mask mode */
-    assert_int_equal(cpu->intr, 1);             /* IRQ5 may now interrupt */
+    assert_int_equal(cpu->level[0], 1);             /* IRQ5 may now interrupt */
     assert_int_equal(ack(), 0x0d);
     outb(0x20, 0x48);                           /* reset special mask mode */
     assert_int_equal(read_isr(0x20), 0x22);
@@ -317,7 +269,7 @@ static void test_reinit_clears(void **state)
     assert_int_equal(ack(), 0x0f);
     program_pc(0x01);
     assert_int_equal(read_isr(0x20), 0);
-    assert_int_equal(cpu->intr, 0);
+    assert_int_equal(cpu->level[0], 0);
 }
 
 static void test_state_roundtrip(void **state)
@@ -333,13 +285,12 @@ static void test_state_roundtrip(void **state)
     assert_true(emu_object_load_state(master, saved->data, saved->len, &err));
     assert_int_equal(inb(0x21), 0x5a);
     assert_int_equal(inb(0x20), 0x01);
-    assert_int_equal(cpu->intr, 1);             /* post_load re-drove INT */
+    assert_int_equal(cpu->level[0], 1);             /* post_load re-drove INT */
     g_byte_array_unref(saved);
 }
 
 int main(int argc, char **argv)
 {
-    GError *err = NULL;
     const struct CMUnitTest tests[] = {
 #define T(fn) cmocka_unit_test_setup(fn, setup)
         T(test_deliver_and_eoi), T(test_priority_and_nesting), T(test_mask),
@@ -350,10 +301,7 @@ int main(int argc, char **argv)
 #undef T
     };
 
-    g_setenv("EMU_PLUGIN_PATH", TEST_PLUGIN_DIR, true);
-    if (!emu_runtime_init(argv[0], &err) ||
-        !emu_type_register(&cpu_type, &err)) {
-        fprintf(stderr, "%s\n", err->message);
+    if (!test_runtime_init(argv[0], TEST_PLUGIN_DIR)) {
         return 1;
     }
     return cmocka_run_group_tests(tests, build_pair, NULL);

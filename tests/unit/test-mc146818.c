@@ -10,41 +10,13 @@
 
 #include <stdio.h>
 
-#include <emu/emu.h>
-#include <emu/runtime.h>
+#include "device-test.h"
 
 #define MS 1000000LL
 #define SEC (1000 * MS)
 
-typedef struct TestPic {
-    EmuObject parent;
-    int level;
-    int rises;
-} TestPic;
-
-static TestPic *pic;
+static TestSink *pic;
 static EmuObject *rtc;
-
-static void pic_set(void *opaque, int n, int level)
-{
-    TestPic *p = opaque;
-
-    p->rises += level && !p->level;
-    p->level = level;
-}
-
-static void pic_init(EmuObject *obj)
-{
-    emu_irq_init_in(obj, NULL, 1, pic_set, obj);
-}
-
-static const EmuTypeInfo pic_type = {
-    EMU_TYPE_HEADER,
-    .name = "test-pic",
-    .parent = "device",
-    .instance_size = sizeof(TestPic),
-    .init = pic_init,
-};
 
 /* ---- helpers ---- */
 
@@ -91,24 +63,6 @@ static void expect_time(uint8_t month, uint8_t mday, uint8_t hour,
     assert_int_equal(cmos_read(0x00), sec);
 }
 
-static EmuObject *new_in_tree(const char *type, const char *id)
-{
-    GError *err = NULL;
-    EmuObject *obj = emu_object_new(type, id, &err);
-
-    if (!obj || !emu_object_add_child(emu_object_root(), obj, &err)) {
-        fail_msg("%s: %s", type, err->message);
-    }
-    return obj;
-}
-
-static void must(bool ok, GError *err)
-{
-    if (!ok) {
-        fail_msg("%s", err->message);
-    }
-}
-
 static int bcd(int v)
 {
     return (v / 10) << 4 | v % 10;
@@ -123,14 +77,11 @@ static int unbcd(int v)
 
 static int build(void **state)
 {
-    GError *err = NULL;
+    static const char *const props[] = { "irq", "pic.0", "ram-size", "128M",
+                                          NULL };
 
-    pic = (TestPic *)new_in_tree("test-pic", "pic");
-    rtc = new_in_tree("mc146818", "rtc");
-    must(emu_object_set_prop(rtc, "irq", "pic.0", &err), err);
-    must(emu_object_set_prop(rtc, "ram-size", "128M", &err), err);
-    must(emu_object_realize(&pic->parent, &err), err);
-    must(emu_object_realize(rtc, &err), err);
+    pic = (TestSink *)test_add("test-sink", "pic", NULL, true);
+    rtc = test_add("mc146818", "rtc", props, true);
     return 0;
 }
 
@@ -141,7 +92,7 @@ static int setup(void **state)
     cmos_write(0x0a, 0x20);                     /* no periodic rate */
     cmos_write(0x0b, 0x02);                     /* BCD, 24 hours */
     cmos_read(0x0c);
-    pic->rises = 0;
+    test_sink_clear(pic);
     return 0;
 }
 
@@ -191,18 +142,18 @@ static void test_periodic_interrupt(void **state)
     cmos_write(0x0b, 0x42);                     /* PIE */
     int64_t phase = emu_clock_get_ns(EMU_CLOCK_VIRTUAL) % (500 * MS);
     emu_clock_step(500 * MS - phase - 1);
-    assert_int_equal(pic->level, 0);
+    assert_int_equal(pic->level[0], 0);
     emu_clock_step(1);
-    assert_int_equal(pic->level, 1);
+    assert_int_equal(pic->level[0], 1);
     assert_int_equal(cmos_read(0x0c), 0xc0);    /* IRQF | PF */
-    assert_int_equal(pic->level, 0);
+    assert_int_equal(pic->level[0], 0);
     assert_int_equal(cmos_read(0x0c), 0x00);
     cmos_write(0x0a, 0x26);                     /* 1024 Hz */
     for (int i = 0; i < 1024; i++) {
         emu_clock_step(SEC / 1024 + 1);
         assert_int_equal(cmos_read(0x0c) & 0xc0, 0xc0);
     }
-    assert_int_equal(pic->rises, 1 + 1024);
+    assert_int_equal(pic->rises[0], 1 + 1024);
 }
 
 static void test_update_ended_interrupt(void **state)
@@ -210,12 +161,12 @@ static void test_update_ended_interrupt(void **state)
     set_time(0x20, 0x26, 0x11, 0x25, 0x12, 0x00, 0x00);
     cmos_write(0x0b, 0x12);                     /* UIE */
     emu_clock_step(SEC - 1);
-    assert_int_equal(pic->level, 0);
+    assert_int_equal(pic->level[0], 0);
     emu_clock_step(1);
-    assert_int_equal(pic->level, 1);
+    assert_int_equal(pic->level[0], 1);
     assert_int_equal(cmos_read(0x0c), 0x90);
     emu_clock_step(10 * SEC);
-    assert_int_equal(pic->rises, 2);            /* C unread: line stays up */
+    assert_int_equal(pic->rises[0], 2);            /* C unread: line stays up */
 }
 
 static void test_alarm(void **state)
@@ -226,14 +177,14 @@ static void test_alarm(void **state)
     cmos_write(0x05, 0xff);                     /* any hour */
     cmos_write(0x0b, 0x22);                     /* AIE */
     emu_clock_step(1 * SEC);
-    assert_int_equal(pic->level, 0);
+    assert_int_equal(pic->level[0], 0);
     emu_clock_step(1 * SEC);
-    assert_int_equal(pic->level, 1);
+    assert_int_equal(pic->level[0], 1);
     assert_int_equal(cmos_read(0x0c), 0xb0);    /* IRQF | AF | UF */
     emu_clock_step(59 * SEC);
-    assert_int_equal(pic->level, 0);
+    assert_int_equal(pic->level[0], 0);
     emu_clock_step(1 * SEC);                    /* 12:31:12 */
-    assert_int_equal(pic->level, 1);
+    assert_int_equal(pic->level[0], 1);
 }
 
 static void test_flags_without_enables(void **state)
@@ -241,7 +192,7 @@ static void test_flags_without_enables(void **state)
     cmos_write(0x0a, 0x26);                     /* 1024 Hz */
     emu_clock_step(2 * SEC);
     assert_int_equal(cmos_read(0x0c), 0x50);    /* PF | UF, no IRQF */
-    assert_int_equal(pic->rises, 0);
+    assert_int_equal(pic->rises[0], 0);
 }
 
 static void test_update_in_progress(void **state)
@@ -296,7 +247,6 @@ static void test_base_property(void **state)
 
 int main(int argc, char **argv)
 {
-    GError *err = NULL;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_starts_at_host_utc),
 #define T(fn) cmocka_unit_test_setup(fn, setup)
@@ -308,10 +258,7 @@ int main(int argc, char **argv)
 #undef T
     };
 
-    g_setenv("EMU_PLUGIN_PATH", TEST_PLUGIN_DIR, true);
-    if (!emu_runtime_init(argv[0], &err) ||
-        !emu_type_register(&pic_type, &err)) {
-        fprintf(stderr, "%s\n", err->message);
+    if (!test_runtime_init(argv[0], TEST_PLUGIN_DIR)) {
         return 1;
     }
     return cmocka_run_group_tests(tests, build, NULL);

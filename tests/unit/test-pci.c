@@ -14,9 +14,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <emu/emu.h>
 #include <emu/pci.h>
-#include <emu/runtime.h>
+#include "device-test.h"
 
 /* ---- a PCI device: an I/O BAR, a 32-bit and a 64-bit memory BAR ---- */
 
@@ -93,56 +92,9 @@ static const EmuTypeInfo testdev_type = {
     .class_data = &testdev_class,
 };
 
-/* A stand-in PIRQ router: four input lines. */
-typedef struct TestPic {
-    EmuObject parent;
-    int level[4];
-} TestPic;
-
-static void pic_set(void *opaque, int n, int level)
-{
-    ((TestPic *)opaque)->level[n] = level;
-}
-
-static void pic_init(EmuObject *obj)
-{
-    emu_irq_init_in(obj, NULL, 4, pic_set, obj);
-}
-
-static const EmuTypeInfo pic_type = {
-    EMU_TYPE_HEADER,
-    .name = "test-pic",
-    .parent = "device",
-    .instance_size = sizeof(TestPic),
-    .init = pic_init,
-};
-
-/* Stand-ins for the 8259 pair behind the PIIX3 router. */
-typedef struct TestIsaPic {
-    EmuObject parent;
-    int level[8];
-} TestIsaPic;
-
-static void isa_set(void *opaque, int n, int level)
-{
-    ((TestIsaPic *)opaque)->level[n] = level;
-}
-
-static void isa_init(EmuObject *obj)
-{
-    emu_irq_init_in(obj, NULL, 8, isa_set, obj);
-}
-
-static const EmuTypeInfo isa_pic_type = {
-    EMU_TYPE_HEADER,
-    .name = "test-isapic",
-    .parent = "interrupt-controller",
-    .instance_size = sizeof(TestIsaPic),
-    .init = isa_init,
-};
-
-static TestPic *pic;
-static TestIsaPic *isa[2];
+/* Stand-ins: the PIRQ lines' receiver and the 8259 pair behind PIIX3. */
+static TestSink *pic;
+static TestSink *isa[2];
 static TestDev *dev1, *dev5;
 static EmuObject *piix3;
 
@@ -172,35 +124,6 @@ static void cfg_write(unsigned devfn, unsigned off, uint32_t v, unsigned size)
     out(0xcf8, 0x80000000u | devfn << 8 | (off & 0xfc), 4);
     out(0xcfc + (off & 3), v, size);
 }
-
-static uint8_t mem_byte(uint64_t addr)
-{
-    uint64_t v = 0;
-
-    emu_as_read(emu_system_memory(), addr, &v, 1);
-    return v;
-}
-
-static EmuObject *add(const char *type, const char *id, const char **props)
-{
-    GError *err = NULL;
-    EmuObject *obj = emu_object_new(type, id, &err);
-
-    if (!obj || !emu_object_add_child(emu_object_root(), obj, &err)) {
-        fail_msg("%s: %s", type, err->message);
-    }
-    for (; props && *props; props += 2) {
-        if (!emu_object_set_prop(obj, props[0], props[1], &err)) {
-            fail_msg("%s: %s", props[0], err->message);
-        }
-    }
-    if (!emu_object_realize(obj, &err)) {
-        fail_msg("%s: %s", type, err->message);
-    }
-    return obj;
-}
-
-/* ---- fixtures ---- */
 
 #define BIOS_SIZE (128 << 10)
 static char bios_path[64];
@@ -237,16 +160,16 @@ static int build(void **state)
     static const char *at5[] = { "addr", "5.0", NULL };  /* the only bus */
 
     make_bios_and_ram();
-    pic = (TestPic *)add("test-pic", "pic", NULL);
-    add("i440fx-host", "host", host);
-    add("i440fx", "pmc", at0);
-    dev1 = (TestDev *)add("test-pcidev", "dev1", at1);
-    dev5 = (TestDev *)add("test-pcidev", "dev5", at5);
-    isa[0] = (TestIsaPic *)add("test-isapic", "isa0", NULL);
-    isa[1] = (TestIsaPic *)add("test-isapic", "isa1", NULL);
+    pic = (TestSink *)test_add("test-sink", "pic", NULL, true);
+    test_add("i440fx-host", "host", host, true);
+    test_add("i440fx", "pmc", at0, true);
+    dev1 = (TestDev *)test_add("test-pcidev", "dev1", at1, true);
+    dev5 = (TestDev *)test_add("test-pcidev", "dev5", at5, true);
+    isa[0] = (TestSink *)test_add("test-sink-intc", "isa0", NULL, true);
+    isa[1] = (TestSink *)test_add("test-sink-intc", "isa1", NULL, true);
     static const char *router[] = { "addr", "2", "pic", "isa0",
                                     "pic2", "isa1", NULL };
-    piix3 = add("piix3", "piix3", router);
+    piix3 = test_add("piix3", "piix3", router, true);
     return 0;
 }
 
@@ -443,12 +366,9 @@ int main(int argc, char **argv)
 #undef T
     };
 
-    g_setenv("EMU_PLUGIN_PATH", TEST_PLUGIN_DIR, true);
-    if (!emu_runtime_init(argv[0], &err) ||
-        !emu_type_register(&pic_type, &err) ||
-        !emu_type_register(&testdev_type, &err) ||
-        !emu_type_register(&isa_pic_type, &err)) {
-        fprintf(stderr, "%s\n", err->message);
+    if (!test_runtime_init(argv[0], TEST_PLUGIN_DIR) ||
+        !emu_type_register(&testdev_type, &err)) {
+        fprintf(stderr, "%s\n", err ? err->message : "init failed");
         return 1;
     }
     int failed = cmocka_run_group_tests(tests, build, NULL);

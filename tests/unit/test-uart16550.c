@@ -17,8 +17,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <emu/emu.h>
-#include <emu/runtime.h>
+#include "device-test.h"
 
 #define COM1 0x3f8
 #define DEADLINE_US 2000000
@@ -26,55 +25,20 @@
 enum { RBR = 0, THR = 0, DLL = 0, IER = 1, DLM = 1, IIR = 2, FCR = 2,
        LCR = 3, MCR = 4, LSR = 5, MSR = 6, SCR = 7 };
 
-/* A stand-in interrupt controller: 16 input lines. */
-typedef struct TestPic {
-    EmuObject parent;
-    int level[16];
-    int raises[16];
-} TestPic;
-
-static TestPic *pic;
+static TestSink *pic;     /* stand-in interrupt controller */
 static int peer = -1;
 static int rig_serial;
-
-static void pic_set(void *opaque, int n, int level)
-{
-    TestPic *p = opaque;
-
-    if (level && !p->level[n]) {
-        p->raises[n]++;
-    }
-    p->level[n] = level;
-}
-
-static void pic_init(EmuObject *obj)
-{
-    emu_irq_init_in(obj, NULL, 16, pic_set, obj);
-}
-
-static const EmuTypeInfo pic_type = {
-    EMU_TYPE_HEADER,
-    .name = "test-pic",
-    .parent = "device",
-    .instance_size = sizeof(TestPic),
-    .init = pic_init,
-};
 
 /* ---- helpers ---- */
 
 static uint8_t io_in(unsigned reg)
 {
-    uint64_t v = 0;
-
-    assert_int_equal(emu_as_read(emu_system_io(), COM1 + reg, &v, 1),
-                     EMU_MEM_OK);
-    return v;
+    return inb(COM1 + reg);
 }
 
 static void io_out(unsigned reg, uint8_t val)
 {
-    assert_int_equal(emu_as_write(emu_system_io(), COM1 + reg, val, 1),
-                     EMU_MEM_OK);
+    outb(COM1 + reg, val);
 }
 
 /* Creates and realizes an object; in_tree: the tree owns it, else the
@@ -189,7 +153,7 @@ static int setup(void **state)
     sock = make("chardev-socket", id, sock_props, true);
     port = emu_object_get_prop(sock, "port", NULL);
     if (!pic) {
-        pic = (TestPic *)make("test-pic", "pic", NULL, true);
+        pic = (TestSink *)make("test-sink", "pic", NULL, true);
     }
     memcpy(props, uart_props, sizeof(uart_props));
     props[4] = "chardev";
@@ -198,7 +162,7 @@ static int setup(void **state)
     *state = make("uart-16550", uid, props, false);
     peer = tcp_connect(atoi(port));
     pump_ms(5);
-    memset(pic->raises, 0, sizeof(pic->raises));
+    test_sink_clear(pic);
     return 0;
 }
 
@@ -372,7 +336,6 @@ static void test_break_via_line_status(void **state)
 
 int main(int argc, char **argv)
 {
-    GError *err = NULL;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_reset_state, setup, teardown),
         cmocka_unit_test_setup_teardown(test_transmit, setup, teardown),
@@ -387,10 +350,7 @@ int main(int argc, char **argv)
                                         teardown),
     };
 
-    g_setenv("EMU_PLUGIN_PATH", TEST_PLUGIN_DIR, true);
-    if (!emu_runtime_init(argv[0], &err) ||
-        !emu_type_register(&pic_type, &err)) {
-        fprintf(stderr, "%s\n", err->message);
+    if (!test_runtime_init(argv[0], TEST_PLUGIN_DIR)) {
         return 1;
     }
     return cmocka_run_group_tests(tests, NULL, NULL);
