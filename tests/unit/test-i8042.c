@@ -11,9 +11,8 @@
 
 #include <stdio.h>
 
-#include <emu/emu.h>
 #include <emu/input.h>
-#include <emu/runtime.h>
+#include "device-test.h"
 
 enum { KBD_IRQ, AUX_IRQ, A20, RESET };
 
