@@ -1200,6 +1200,15 @@ EmuMemoryRegion *emu_machine_ram(void)
     return machine_ram;
 }
 
+void emu_mr_remove(EmuMemoryRegion *parent, EmuMemoryRegion **mr)
+{
+    if (*mr) {
+        emu_mr_del_subregion(parent, *mr);
+        emu_mr_unref(*mr);
+        *mr = NULL;
+    }
+}
+
 void emu_memory_teardown(void)
 {
     machine_ram = NULL;

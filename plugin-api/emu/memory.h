@@ -65,6 +65,10 @@ EMU_API void emu_mr_add_subregion(EmuMemoryRegion *parent, uint64_t offset,
                                   EmuMemoryRegion *child, int priority);
 EMU_API void emu_mr_del_subregion(EmuMemoryRegion *parent,
                                   EmuMemoryRegion *child);
+/* Undoes new + add_subregion for a region its device kept a reference to:
+ * takes *mr out of parent, drops that reference, clears *mr.  A NULL *mr
+ * (never mapped) is fine. */
+EMU_API void emu_mr_remove(EmuMemoryRegion *parent, EmuMemoryRegion **mr);
 EMU_API void emu_mr_set_enabled(EmuMemoryRegion *mr, bool enabled);
 EMU_API void emu_mr_set_address(EmuMemoryRegion *mr, uint64_t offset);
 EMU_API void emu_mr_set_readonly(EmuMemoryRegion *mr, bool readonly);

@@ -416,21 +416,12 @@ static bool fw_cfg_realize(EmuObject *obj, GError **errp)
     return true;
 }
 
-static void unmap(EmuMemoryRegion **mr)
-{
-    if (*mr) {
-        emu_mr_del_subregion(emu_as_root(emu_system_io()), *mr);
-        emu_mr_unref(*mr);
-        *mr = NULL;
-    }
-}
-
 static void fw_cfg_unrealize(EmuObject *obj)
 {
     FwCfg *s = FW_CFG(obj);
 
-    unmap(&s->mr);
-    unmap(&s->dma_mr);
+    emu_mr_remove(emu_as_root(emu_system_io()), &s->mr);
+    emu_mr_remove(emu_as_root(emu_system_io()), &s->dma_mr);
 }
 
 static void fw_cfg_finalize(EmuObject *obj)

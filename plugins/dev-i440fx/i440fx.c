@@ -255,15 +255,6 @@ static bool host_realize(EmuObject *obj, GError **errp)
     return true;
 }
 
-static void unmap(EmuMemoryRegion *parent, EmuMemoryRegion **mr)
-{
-    if (*mr) {
-        emu_mr_del_subregion(parent, *mr);
-        emu_mr_unref(*mr);
-        *mr = NULL;
-    }
-}
-
 static void host_unrealize(EmuObject *obj)
 {
     I440fxHost *s = I440FX_HOST(obj);
@@ -271,14 +262,14 @@ static void host_unrealize(EmuObject *obj)
 
     EmuMemoryRegion *mem = emu_as_root(emu_system_memory());
 
-    unmap(io, &s->addr_mr);
-    unmap(io, &s->data_mr);
-    unmap(mem, &s->pci_mem);
-    unmap(mem, &s->rom);
-    unmap(mem, &s->high_ram);
+    emu_mr_remove(io, &s->addr_mr);
+    emu_mr_remove(io, &s->data_mr);
+    emu_mr_remove(mem, &s->pci_mem);
+    emu_mr_remove(mem, &s->rom);
+    emu_mr_remove(mem, &s->high_ram);
     for (int i = 0; i < PAM_SEGMENTS; i++) {
-        unmap(mem, &s->pam_ram[i]);
-        unmap(mem, &s->pam_rom[i]);
+        emu_mr_remove(mem, &s->pam_ram[i]);
+        emu_mr_remove(mem, &s->pam_rom[i]);
     }
     emu_pci_bus_free(s->bus);
     s->bus = NULL;

@@ -374,21 +374,12 @@ static bool i8259_realize(EmuObject *obj, GError **errp)
     return true;
 }
 
-static void unmap_io(EmuMemoryRegion **mr)
-{
-    if (*mr) {
-        emu_mr_del_subregion(emu_as_root(emu_system_io()), *mr);
-        emu_mr_unref(*mr);
-        *mr = NULL;
-    }
-}
-
 static void i8259_unrealize(EmuObject *obj)
 {
     I8259 *s = I8259(obj);
 
-    unmap_io(&s->mr);
-    unmap_io(&s->elcr_mr);
+    emu_mr_remove(emu_as_root(emu_system_io()), &s->mr);
+    emu_mr_remove(emu_as_root(emu_system_io()), &s->elcr_mr);
 }
 
 /* ---- description ---- */

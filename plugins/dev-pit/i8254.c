@@ -441,11 +441,7 @@ static void pit_unrealize(EmuObject *obj)
     I8254 *s = I8254(obj);
 
     emu_timer_del(s->timer);
-    if (s->mr) {
-        emu_mr_del_subregion(emu_as_root(emu_system_io()), s->mr);
-        emu_mr_unref(s->mr);
-        s->mr = NULL;
-    }
+    emu_mr_remove(emu_as_root(emu_system_io()), &s->mr);
 }
 
 static void pit_finalize(EmuObject *obj)

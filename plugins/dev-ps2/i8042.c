@@ -513,22 +513,13 @@ static bool i8042_realize(EmuObject *obj, GError **errp)
     return true;
 }
 
-static void unmap(EmuMemoryRegion **mr)
-{
-    if (*mr) {
-        emu_mr_del_subregion(emu_as_root(emu_system_io()), *mr);
-        emu_mr_unref(*mr);
-        *mr = NULL;
-    }
-}
-
 static void i8042_unrealize(EmuObject *obj)
 {
     I8042 *s = I8042(obj);
 
     emu_input_unregister(s->input_tag);
-    unmap(&s->data_mr);
-    unmap(&s->cmd_mr);
+    emu_mr_remove(emu_as_root(emu_system_io()), &s->data_mr);
+    emu_mr_remove(emu_as_root(emu_system_io()), &s->cmd_mr);
 }
 
 static const EmuProperty i8042_props[] = {

@@ -452,11 +452,7 @@ static void rtc_unrealize(EmuObject *obj)
 
     emu_timer_del(s->periodic);
     emu_timer_del(s->second);
-    if (s->mr) {
-        emu_mr_del_subregion(emu_as_root(emu_system_io()), s->mr);
-        emu_mr_unref(s->mr);
-        s->mr = NULL;
-    }
+    emu_mr_remove(emu_as_root(emu_system_io()), &s->mr);
 }
 
 static void rtc_finalize(EmuObject *obj)

@@ -468,11 +468,7 @@ static void uart_unrealize(EmuObject *obj)
 {
     Uart16550 *s = UART(obj);
 
-    if (s->mr) {
-        emu_mr_del_subregion(emu_as_root(emu_system_io()), s->mr);
-        emu_mr_unref(s->mr);
-        s->mr = NULL;
-    }
+    emu_mr_remove(emu_as_root(emu_system_io()), &s->mr);
     if (s->chr) {
         emu_chr_detach(s->chr, s->chr_tag);
         s->chr = NULL;
