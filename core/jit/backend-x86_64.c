@@ -17,6 +17,9 @@
  * its slot in the spill array at each definition, so basic block ends need
  * no code and a label simply forgets what registers hold.
  *
+ * A guest address computed by an ADD (or SUB of a constant) right before
+ * its load or store folds into the access as [base + index + disp32].
+ *
  * Blocks chain directly: GOTO_TB emits a 4-byte-aligned "jmp rel32" that
  * first points at the block's own exit and is patched (one atomic store)
  * to the successor's body; every body starts by testing exit_request so a
@@ -29,6 +32,7 @@
 #include "jit-internal.h"
 #include <emu/log.h>
 #include <string.h>
+#include <limits.h>
 #include <sys/mman.h>
 
 #ifdef __x86_64__
@@ -311,6 +315,8 @@ typedef struct Gen {
     uint8_t *dies;      /* per insn: bit k set when args[k] is not read later */
     int32_t owner[16];  /* host register -> temp, -1 when free */
     uint32_t locked;    /* registers the current instruction reads */
+    unsigned folded;    /* an access whose address ADD was not emitted
+                         * (UINT_MAX: none) */
 } Gen;
 
 static unsigned n_out_of(const EmuJitInsn *i)
@@ -810,6 +816,55 @@ static void gen_c_call(Gen *g, unsigned k, const EmuJitInsn *i, uint64_t fn,
     }
 }
 
+/* A guest address computed by "ADD t, x, y" (or "SUB t, x, imm") right
+ * before the access at k + 1, when t is read there only, folds into the
+ * access's memory operand [x + y + disp] (guest base 0 only: no register is
+ * left for it).  The ADD is then not emitted: its inputs still hold what
+ * it would read, since nothing runs in between. */
+static bool folds_into_access(const Gen *g, unsigned k)
+{
+    const EmuJitTb *tb = g->tb;
+    if (k + 1 >= tb->n_insns || emu_jit_opts.guest_base ||
+        (tb->insns[k].op != EMU_JIT_ADD && tb->insns[k].op != EMU_JIT_SUB)) {
+        return false;
+    }
+    const EmuJitInsn *add = &tb->insns[k], *acc = &tb->insns[k + 1];
+    uint32_t t = add->args[0];
+    const TempState *x = &g->t[add->args[1]], *y = &g->t[add->args[2]];
+    if ((acc->op != EMU_JIT_LD && acc->op != EMU_JIT_ST) ||
+        (acc->aux & EMU_MO_BE) || acc->args[1] != t ||
+        (acc->op == EMU_JIT_ST && acc->args[0] == t) || g->t[t].global ||
+        !dies(g, k + 1, 1) || add->args[1] == EMU_JIT_ENV ||
+        add->args[2] == EMU_JIT_ENV) {
+        return false;
+    }
+    if (add->op == EMU_JIT_SUB) {
+        return y->is_const && fits_s32(-(int64_t)y->val) && !x->is_const;
+    }
+    return add->op == EMU_JIT_ADD && !(x->is_const && y->is_const);
+}
+
+/* Base, index and displacement of the folded address of insn k. */
+static void folded_addr(Gen *g, unsigned k, int *base, int *index,
+                        int32_t *disp)
+{
+    const EmuJitInsn *add = &g->tb->insns[k];
+    uint32_t t = add->args[0];
+    if (g->t[t].reg != NO_REG && t != add->args[1] && t != add->args[2]) {
+        reg_free(g, g->t[t].reg);       /* an older value of t */
+    }
+    Opnd a = use(g, add->args[1]), b = use(g, add->args[2]);
+    if (add->op == EMU_JIT_SUB) {
+        b.imm = -b.imm;
+    }
+    if (a.is_imm) {
+        Opnd s = a; a = b; b = s;
+    }
+    *base = a.reg;
+    *index = b.is_imm ? NO_REG : b.reg;
+    *disp = b.is_imm ? (int32_t)b.imm : 0;
+}
+
 /* The host address of guest address temp t: base and index registers. */
 static void guest_addr(Gen *g, uint32_t t, int *base, int *index)
 {
@@ -826,25 +881,39 @@ static void guest_addr(Gen *g, uint32_t t, int *base, int *index)
     }
 }
 
-static void gen_ld(Gen *g, const EmuJitInsn *i)
+/* The memory operand of the access at k (see folds_into_access). */
+static void access_addr(Gen *g, unsigned k, int *base, int *index,
+                        int32_t *disp)
+{
+    *disp = 0;
+    if (g->folded == k) {
+        folded_addr(g, k - 1, base, index, disp);
+    } else {
+        guest_addr(g, g->tb->insns[k].args[1], base, index);
+    }
+}
+
+static void gen_ld(Gen *g, unsigned k, const EmuJitInsn *i)
 {
     int base, index;
-    guest_addr(g, i->args[1], &base, &index);
+    int32_t disp;
+    access_addr(g, k, &base, &index, &disp);
     int r = def_reg(g, i->args[0], NO_REG);
-    load_sized(&g->e, i->aux, r, base, index, 0);
+    load_sized(&g->e, i->aux, r, base, index, disp);
     def_done(g, i->args[0]);
 }
 
-static void gen_st(Gen *g, const EmuJitInsn *i)
+static void gen_st(Gen *g, unsigned k, const EmuJitInsn *i)
 {
     int base, index;
+    int32_t disp;
     Opnd v = use(g, i->args[0]);
-    guest_addr(g, i->args[1], &base, &index);
+    access_addr(g, k, &base, &index, &disp);
     if (!v.is_imm) {
-        store_sized_reg(&g->e, i->aux, v.reg, base, index, 0);
-    } else if (!store_sized_imm(&g->e, i->aux, v.imm, base, index, 0)) {
+        store_sized_reg(&g->e, i->aux, v.reg, base, index, disp);
+    } else if (!store_sized_imm(&g->e, i->aux, v.imm, base, index, disp)) {
         mov_ri(&g->e, RDX, (uint64_t)v.imm);
-        store_sized_reg(&g->e, i->aux, RDX, base, index, 0);
+        store_sized_reg(&g->e, i->aux, RDX, base, index, disp);
     }
 }
 
@@ -1001,10 +1070,10 @@ static bool gen_insn(Gen *g, unsigned k, const EmuJitInsn *i)
         gen_st_env(g, i);
         break;
     case EMU_JIT_LD:
-        gen_ld(g, i);
+        gen_ld(g, k, i);
         break;
     case EMU_JIT_ST:
-        gen_st(g, i);
+        gen_st(g, k, i);
         break;
     case EMU_JIT_CALL:
         gen_c_call(g, k, i, (uint64_t)i->imm, true, 0,
@@ -1046,6 +1115,9 @@ static bool gen_insn(Gen *g, unsigned k, const EmuJitInsn *i)
         gen_c_call(g, k, i, (uint64_t)(uintptr_t)eval_trampoline, false,
                    i->op | ((uint64_t)i->aux << 16), def->n_in);
         break;
+    }
+    if (g->folded == k) {
+        release_dead(g, k - 1, &g->tb->insns[k - 1]);
     }
     release_dead(g, k, i);
     return true;
@@ -1119,6 +1191,10 @@ static bool gen_body(Gen *g)
         if (tb->insns[k].op == EMU_JIT_INSN_START && !may_fault(tb, k)) {
             continue;
         }
+        if (folds_into_access(g, k)) {
+            g->folded = k + 1;
+            continue;
+        }
         if (!gen_insn(g, k, &tb->insns[k])) {
             return false;
         }
@@ -1143,6 +1219,7 @@ bool emu_jit_x86_64_compile(EmuJitTb *tb)
         .tb = tb,
         .t = g_new0(TempState, tb->n_temps ? tb->n_temps : 1),
         .dies = g_new0(uint8_t, tb->n_insns ? tb->n_insns : 1),
+        .folded = UINT_MAX,
     };
     Emitter *e = &g.e;
     memset(e->label_off, 0xff, sizeof(uint32_t) * n_labels);

@@ -160,7 +160,37 @@ static const EmuJitOp unary_ops[] = {
     EMU_JIT_BSWAP32, EMU_JIT_BSWAP64, EMU_JIT_POPCNT, EMU_JIT_MOV,
 };
 
-static void build_random(EmuJitCtx *c, unsigned n)
+/* Guest memory of the random programs (guest base 0: host addresses),
+ * one buffer per run so that both runs start from the same bytes; the
+ * addresses stay in [mem + 1, mem + 255 + 8]. */
+static uint8_t guest_mem[2][256 + 16];
+
+/* d = [mem + 8 + (a & 0xf8) +/- k] or the store of d there: the address
+ * arithmetic right before the access is what the backend folds into one
+ * memory operand. */
+static void random_access(EmuJitCtx *c, uint8_t *mem, EmuJitTemp d,
+                          EmuJitTemp a)
+{
+    EmuJitTemp base = emu_jit_temp_new(c), off = emu_jit_temp_new(c);
+    EmuJitTemp addr = emu_jit_temp_new(c), k = emu_jit_temp_new(c);
+    emu_jit_movi(c, base, (int64_t)(uintptr_t)(mem + 8));
+    emu_jit_movi(c, k, 0xf8);
+    emu_jit_op2(c, EMU_JIT_AND, off, a, k);
+    emu_jit_op2(c, EMU_JIT_ADD, addr, base, off);
+    if (next_rand() % 2) {
+        emu_jit_movi(c, k, (int64_t)(next_rand() % 8));
+        emu_jit_op2(c, next_rand() % 2 ? EMU_JIT_ADD : EMU_JIT_SUB, addr,
+                    addr, k);
+    }
+    EmuJitMemOp mo = (EmuJitMemOp)(next_rand() % 8);
+    if (next_rand() % 2) {
+        emu_jit_ld(c, d, addr, mo);
+    } else {
+        emu_jit_st(c, d, addr, (EmuJitMemOp)(mo & EMU_MO_SIZE));
+    }
+}
+
+static void build_random_mem(EmuJitCtx *c, unsigned n, uint8_t *mem)
 {
     EmuJitTemp t[8];
     for (int i = 0; i < 8; i++) {
@@ -176,7 +206,10 @@ static void build_random(EmuJitCtx *c, unsigned n)
     for (unsigned k = 0; k < n; k++) {
         EmuJitTemp d = t[next_rand() % 8], a = t[next_rand() % 8];
         EmuJitTemp b = t[next_rand() % 8];
-        switch (next_rand() % 6) {
+        switch (next_rand() % (mem ? 7 : 6)) {
+        case 6:
+            random_access(c, mem, d, a);
+            break;
         case 0: case 1: case 2: {
             EmuJitOp op = pure_ops[next_rand() % G_N_ELEMENTS(pure_ops)];
             if (op == EMU_JIT_SETCOND) {
@@ -207,6 +240,11 @@ static void build_random(EmuJitCtx *c, unsigned n)
         emu_jit_st_env(c, t[i], SLOT(8 + i), EMU_MO_64);
     }
     emu_jit_exit_tb(c, 0);
+}
+
+static void build_random(EmuJitCtx *c, unsigned n)
+{
+    build_random_mem(c, n, NULL);
 }
 
 static void test_random_programs(void **state)
@@ -245,10 +283,13 @@ static void test_random_native(void **state)
     for (int prog = 0; prog < 3000; prog++) {
         uint64_t seed = rng;
         EmuJitCtx *ref = emu_jit_ctx_new();
-        build_random(ref, 5 + prog % 60);
+        build_random_mem(ref, 5 + prog % 60, guest_mem[0]);
         rng = seed;
         EmuJitCtx *nat = emu_jit_ctx_new();
-        build_random(nat, 5 + prog % 60);
+        build_random_mem(nat, 5 + prog % 60, guest_mem[1]);
+        for (size_t i = 0; i < sizeof(guest_mem[0]); i++) {
+            guest_mem[0][i] = guest_mem[1][i] = (uint8_t)next_rand();
+        }
         if (prog % 2) {
             emu_jit_ctx_optimize(nat);
         }
@@ -262,7 +303,8 @@ static void test_random_native(void **state)
         if (r2 == -1) {
             skip();             /* no native backend on this host */
         }
-        if (r1 != r2 || memcmp(&e1, &e2, sizeof(e1)) != 0) {
+        if (r1 != r2 || memcmp(&e1, &e2, sizeof(e1)) != 0 ||
+            memcmp(guest_mem[0], guest_mem[1], sizeof(guest_mem[0])) != 0) {
             char *text = emu_jit_ctx_dump(nat);
             print_error("program %d differs in native code:\n%s", prog, text);
             g_free(text);
