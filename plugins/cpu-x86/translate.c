@@ -26,6 +26,7 @@ typedef struct Dis {
     ZydisDecodedOperand op[ZYDIS_MAX_OPERAND_COUNT];
     uint64_t pc, next_pc;
     unsigned mode;
+    bool flat_segs;             /* CS DS ES SS bases are 0 (X86_TB_FLAT_SEGS) */
     bool ended;
     bool ea_valid[4];
     T ea[4];
@@ -245,10 +246,10 @@ static T seg_base_add(Dis *d, T a, ZydisRegister seg)
     switch (seg) {
     case ZYDIS_REGISTER_FS: s = SEG_FS; break;
     case ZYDIS_REGISTER_GS: s = SEG_GS; break;
-    case ZYDIS_REGISTER_ES: s = d->mode == 64 ? -1 : SEG_ES; break;
-    case ZYDIS_REGISTER_CS: s = d->mode == 64 ? -1 : SEG_CS; break;
-    case ZYDIS_REGISTER_SS: s = d->mode == 64 ? -1 : SEG_SS; break;
-    case ZYDIS_REGISTER_DS: s = d->mode == 64 ? -1 : SEG_DS; break;
+    case ZYDIS_REGISTER_ES: s = d->flat_segs ? -1 : SEG_ES; break;
+    case ZYDIS_REGISTER_CS: s = d->flat_segs ? -1 : SEG_CS; break;
+    case ZYDIS_REGISTER_SS: s = d->flat_segs ? -1 : SEG_SS; break;
+    case ZYDIS_REGISTER_DS: s = d->flat_segs ? -1 : SEG_DS; break;
     default: break;
     }
     if (s < 0) {
@@ -603,7 +604,10 @@ static void decoder_init(Dis *d)
 size_t x86_translate(EmuJitCtx *ctx, uint64_t pc, uint32_t flags,
                      uint64_t guest_base, unsigned max_insns)
 {
-    Dis d = { .ctx = ctx, .pc = pc, .mode = flags & 0x70, .cc_kind = -1 };
+    Dis d = { .ctx = ctx, .pc = pc, .mode = flags & X86_TB_MODE_MASK,
+              .cc_kind = -1 };
+    /* 64-bit mode ignores these bases whatever they hold */
+    d.flat_segs = d.mode == 64 || (flags & X86_TB_FLAT_SEGS);
     uint64_t start = pc;
     x86_guest_base = guest_base;
     decoder_init(&d);
