@@ -148,6 +148,7 @@ void x86_fxrstor(X86CpuState *env, const void *buf);
 
 /* sse.c */
 EMU_JIT_HELPER(x86_helper_sse);
+EMU_JIT_HELPER(x86_helper_sse_arith);
 EMU_JIT_HELPER(x86_helper_sse_cvt);
 bool x86_sse_supported(unsigned mnemonic);
 EMU_JIT_HELPER(x86_helper_mmx);
