@@ -149,9 +149,16 @@ static void set_pc(void *env, uint64_t pc)
     ((X86CpuState *)env)->rip = pc;
 }
 
+uint32_t x86_tb_flags(const X86CpuState *env)
+{
+    const uint64_t *b = env->seg_base;
+    bool flat = !(b[SEG_CS] | b[SEG_DS] | b[SEG_ES] | b[SEG_SS]);
+    return env->mode | (env->mode != 64 && flat ? X86_TB_FLAT_SEGS : 0);
+}
+
 static uint32_t get_flags(const void *env)
 {
-    return ((const X86CpuState *)env)->mode;
+    return x86_tb_flags(env);
 }
 
 /* GDB order (rax rbx rcx rdx rsi rdi rbp rsp) to encoding order */

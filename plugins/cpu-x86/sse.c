@@ -1218,3 +1218,62 @@ bool x86_mmx_supported(unsigned m)
         return sse_int(m, &r, &a, &b);
     }
 }
+
+#if defined(__x86_64__)
+/* a OP b lane by lane; shape 0 sd, 1 ss, 2 pd, 3 ps (scalars keep the
+ * destination's other lanes). */
+static void arith_lanes(unsigned op, unsigned shape, X86Xmm *r, const X86Xmm *b)
+{
+    unsigned n = shape == 0 ? 1 : shape == 1 ? 1 : shape == 2 ? 2 : 4;
+    if (shape == 0 || shape == 2) {
+        for (unsigned i = 0; i < n; i++) {
+            double x = r->d[i], y = b->d[i];
+            FP_BARRIER(x);
+            FP_BARRIER(y);
+            double z = op == 0 ? x + y : op == 1 ? x - y : op == 2 ? x * y : x / y;
+            FP_BARRIER(z);
+            r->d[i] = z;
+        }
+    } else {
+        for (unsigned i = 0; i < n; i++) {
+            float x = r->f[i], y = b->f[i];
+            FP_BARRIER(x);
+            FP_BARRIER(y);
+            float z = op == 0 ? x + y : op == 1 ? x - y : op == 2 ? x * y : x / y;
+            FP_BARRIER(z);
+            r->f[i] = z;
+        }
+    }
+}
+#endif
+
+/* ADD/SUB/MUL/DIV SD/SS/PD/PS: a = op << 2 | shape (see arith_lanes),
+ * b = destination offset, c = source offset, d = mnemonic.  With the
+ * guest's MXCSR in the default mode (round to nearest, every exception
+ * masked, no DAZ/FTZ) and the host's MXCSR the same, the host's own
+ * instruction computes the guest's result and flags exactly (the host is
+ * x86 too): no switch of the host's mode, no software denormal checks.
+ * Anything else goes to x86_helper_sse(). */
+EMU_JIT_HELPER(x86_helper_sse_arith)
+{
+#if defined(__x86_64__)
+    X86CpuState *e = env;
+    uint32_t host = __builtin_ia32_stmxcsr();
+    if ((e->mxcsr & ~0x3fu) == 0x1f80u && (host & ~0x3fu) == 0x1f80u) {
+        if (host & 0x3f) {
+            __builtin_ia32_ldmxcsr(0x1f80u);    /* our own code's flags */
+        }
+        X86Xmm *dst = xmm_at(env, b);
+        X86Xmm src = *xmm_at(env, c), r = *dst;
+        arith_lanes((unsigned)a >> 2, (unsigned)a & 3, &r, &src);
+        uint32_t f = __builtin_ia32_stmxcsr() & 0x3fu;
+        if (f) {
+            e->mxcsr |= f;
+            __builtin_ia32_ldmxcsr(0x1f80u);
+        }
+        *dst = r;
+        return 0;
+    }
+#endif
+    return x86_helper_sse(env, d, b, c, 0);
+}

@@ -26,6 +26,7 @@ typedef struct Dis {
     ZydisDecodedOperand op[ZYDIS_MAX_OPERAND_COUNT];
     uint64_t pc, next_pc;
     unsigned mode;
+    bool flat_segs;             /* CS DS ES SS bases are 0 (X86_TB_FLAT_SEGS) */
     bool ended;
     bool ea_valid[4];
     T ea[4];
@@ -33,6 +34,7 @@ typedef struct Dis {
     int cc_kind;
     unsigned cc_sz;
     T cc_dst, cc_src, cc_src2;
+    T cc_carry;                 /* carry in of ADC/SBB, CF kept by INC/DEC */
 } Dis;
 
 /* ---- small IR helpers ---- */
@@ -245,10 +247,10 @@ static T seg_base_add(Dis *d, T a, ZydisRegister seg)
     switch (seg) {
     case ZYDIS_REGISTER_FS: s = SEG_FS; break;
     case ZYDIS_REGISTER_GS: s = SEG_GS; break;
-    case ZYDIS_REGISTER_ES: s = d->mode == 64 ? -1 : SEG_ES; break;
-    case ZYDIS_REGISTER_CS: s = d->mode == 64 ? -1 : SEG_CS; break;
-    case ZYDIS_REGISTER_SS: s = d->mode == 64 ? -1 : SEG_SS; break;
-    case ZYDIS_REGISTER_DS: s = d->mode == 64 ? -1 : SEG_DS; break;
+    case ZYDIS_REGISTER_ES: s = d->flat_segs ? -1 : SEG_ES; break;
+    case ZYDIS_REGISTER_CS: s = d->flat_segs ? -1 : SEG_CS; break;
+    case ZYDIS_REGISTER_SS: s = d->flat_segs ? -1 : SEG_SS; break;
+    case ZYDIS_REGISTER_DS: s = d->flat_segs ? -1 : SEG_DS; break;
     default: break;
     }
     if (s < 0) {
@@ -390,20 +392,45 @@ static void cc_unknown(Dis *d)
     d->cc_kind = -1;
 }
 
+/* carry: 0 or 1; call before set_cc() */
 static void set_cc_carry(Dis *d, T carry)
 {
     st_env(d, carry, ENV_OFF(cc_carry), EMU_MO_64);
+    d->cc_carry = carry;
+}
+
+/* CF of a known producer as 0/1, or 0 (no temp) when not handled */
+static T cf_inline(Dis *d)
+{
+    unsigned sz = d->cc_sz;
+    switch (d->cc_kind) {
+    case CC_SUB:
+        return setcond(d, EMU_JIT_LTU, zext(d, d->cc_src2, sz),
+                       zext(d, d->cc_src, sz));
+    case CC_LOGIC:
+        return cst(d, 0);
+    case CC_ADD:        /* the sum wrapped below the first operand */
+        return setcond(d, EMU_JIT_LTU, zext(d, d->cc_dst, sz),
+                       zext(d, d->cc_src2, sz));
+    case CC_ADC: case CC_SBB: {
+        /* with a carry in, equality also carries (borrows) out */
+        T x = zext(d, d->cc_kind == CC_ADC ? d->cc_dst : d->cc_src2, sz);
+        T y = zext(d, d->cc_kind == CC_ADC ? d->cc_src2 : d->cc_src, sz);
+        T eq = op2(d, EMU_JIT_AND, setcond(d, EMU_JIT_EQ, x, y), d->cc_carry);
+        return op2(d, EMU_JIT_OR, setcond(d, EMU_JIT_LTU, x, y), eq);
+    }
+    case CC_INC: case CC_DEC:
+        return d->cc_carry;
+    default:
+        return 0;
+    }
 }
 
 static T get_cf(Dis *d)
 {
-    if (d->cc_kind == CC_SUB) {
-        unsigned sz = d->cc_sz;
-        return setcond(d, EMU_JIT_LTU, zext(d, d->cc_src2, sz),
-                       zext(d, d->cc_src, sz));
-    }
-    if (d->cc_kind == CC_LOGIC) {
-        return cst(d, 0);
+    T cf = d->cc_kind >= 0 ? cf_inline(d) : 0;
+    if (cf) {
+        return cf;
     }
     return call(d, x86_helper_get_cf, EMU_JIT_CALL_NO_ENV_WRITE, 0, 0, 0, 0, 0);
 }
@@ -448,6 +475,8 @@ static T cond_inline(Dis *d, unsigned cc)
             a = d->cc_dst; b = cst(d, mask_of(sz)); c = EMU_JIT_TSTEQ;
         } else if (base == 8) {
             a = d->cc_dst; b = cst(d, sign); c = EMU_JIT_TSTNE;
+        } else if (base == 2 && (a = cf_inline(d))) {
+            b = cst(d, 0); c = EMU_JIT_NE;
         }
         break;
     default:
@@ -458,7 +487,8 @@ static T cond_inline(Dis *d, unsigned cc)
     }
     if (cc & 1) {
         static const EmuJitCond inv[] = {
-            [EMU_JIT_EQ] = EMU_JIT_NE, [EMU_JIT_LTU] = EMU_JIT_GEU,
+            [EMU_JIT_EQ] = EMU_JIT_NE, [EMU_JIT_NE] = EMU_JIT_EQ,
+            [EMU_JIT_LTU] = EMU_JIT_GEU,
             [EMU_JIT_LEU] = EMU_JIT_GTU, [EMU_JIT_LT] = EMU_JIT_GE,
             [EMU_JIT_LE] = EMU_JIT_GT, [EMU_JIT_TSTNE] = EMU_JIT_TSTEQ,
             [EMU_JIT_TSTEQ] = EMU_JIT_TSTNE,
@@ -603,7 +633,10 @@ static void decoder_init(Dis *d)
 size_t x86_translate(EmuJitCtx *ctx, uint64_t pc, uint32_t flags,
                      uint64_t guest_base, unsigned max_insns)
 {
-    Dis d = { .ctx = ctx, .pc = pc, .mode = flags & 0x70, .cc_kind = -1 };
+    Dis d = { .ctx = ctx, .pc = pc, .mode = flags & X86_TB_MODE_MASK,
+              .cc_kind = -1 };
+    /* 64-bit mode ignores these bases whatever they hold */
+    d.flat_segs = d.mode == 64 || (flags & X86_TB_FLAT_SEGS);
     uint64_t start = pc;
     x86_guest_base = guest_base;
     decoder_init(&d);

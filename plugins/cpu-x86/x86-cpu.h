@@ -98,6 +98,13 @@ typedef struct X86CpuState {
 _Static_assert(offsetof(X86CpuState, regs) == 0, "JIT: regs at 0");
 _Static_assert(offsetof(X86CpuState, xmm) % 16 == 0, "JIT: xmm aligned");
 
+/* Block lookup flags: the mode (16/32/64) and, outside 64-bit mode,
+ * whether CS DS ES SS all have base 0 (always so in user mode; then the
+ * translator adds no base for them). */
+#define X86_TB_MODE_MASK 0x70u
+#define X86_TB_FLAT_SEGS 0x100u
+uint32_t x86_tb_flags(const X86CpuState *env);
+
 #define ENV_OFF(field) offsetof(X86CpuState, field)
 #define REG_OFF(i) (offsetof(X86CpuState, regs) + 8 * (i))
 #define XMM_OFF(i) (offsetof(X86CpuState, xmm) + 16 * (i))
@@ -141,6 +148,7 @@ void x86_fxrstor(X86CpuState *env, const void *buf);
 
 /* sse.c */
 EMU_JIT_HELPER(x86_helper_sse);
+EMU_JIT_HELPER(x86_helper_sse_arith);
 EMU_JIT_HELPER(x86_helper_sse_cvt);
 bool x86_sse_supported(unsigned mnemonic);
 EMU_JIT_HELPER(x86_helper_mmx);

@@ -5,7 +5,9 @@
  * 4 GiB (64-bit offsets split over two registers), ftruncate64, stat64,
  * statfs64, record locks (flock64) seen from a child, wait4 with rusage,
  * waitid,
- * select and poll timeouts, itimers, rlimits, sysinfo, times.  Built by
+ * select and poll timeouts, itimers, rlimits, sysinfo, times, and
+ * data segments with a nonzero base (a set_thread_area descriptor loaded
+ * into DS and ES; the same code run with flat and based DS).  Built by
  * i386.sh with gcc -m32, with -D_FILE_OFFSET_BITS=64 -D_TIME_BITS=64
  * and without (then offsets past 2 GiB wrap and glibc uses the 32-bit
  * calls: fcntl with struct flock, time32); the output is deterministic,
@@ -27,7 +29,11 @@
 #include <sys/time.h>
 #include <sys/times.h>
 #include <sys/uio.h>
+#include <stdint.h>
 #include <sys/wait.h>
+#include <asm/ldt.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -211,6 +217,43 @@ static void limits(void)
     printf("times ok %d\n", times(&t) != (clock_t)-1);
 }
 
+/* eax = [ecx] through DS: called with a flat and with a based DS */
+uint32_t seg_read(void);
+asm(".text\n.globl seg_read\nseg_read:\n  mov (%ecx), %eax\n  ret\n");
+
+static void segment_bases(void)
+{
+    static uint32_t words[8] = { 11, 22, 33, 44, 55, 66, 77, 88 };
+    struct user_desc desc = {
+        .entry_number = -1u, .base_addr = (uintptr_t)&words[2],
+        .limit = 0xfffff, .seg_32bit = 1, .limit_in_pages = 1, .useable = 1,
+    };
+    if (syscall(SYS_set_thread_area, &desc) != 0) {
+        printf("set_thread_area: %s\n", strerror(errno));
+        return;
+    }
+    uint32_t sel = desc.entry_number * 8 + 3, flat, based, via_es, saved_ds;
+    const uint32_t *src = &words[1];
+    asm volatile("mov %%ds, %%edx\n"
+                 "call seg_read\n  mov %%eax, %%esi\n"        /* flat */
+                 "mov $4, %%ecx\n  mov %%bx, %%ds\n"
+                 "call seg_read\n  mov %%eax, %%edi\n"        /* based */
+                 "mov %%dx, %%ds\n"
+                 : "=S"(flat), "=D"(based), "=&d"(saved_ds), "+c"(src)
+                 : "b"(sel) : "eax", "memory");
+    /* ES: a load with an override, then MOVS (which writes to ES:EDI),
+     * restoring ES before the compiler's code sees it again */
+    src = &words[7];
+    asm volatile("push %%es\n  mov %%bx, %%es\n"
+                 "mov %%es:8, %%eax\n"
+                 "xor %%edi, %%edi\n  movsl\n"
+                 "pop %%es\n"
+                 : "=&a"(via_es), "+S"(src) : "b"(sel) : "edi", "memory");
+    uint32_t moved = words[2];
+    printf("segments: flat %u based %u es %u movs %u\n", flat, based, via_es,
+           moved);
+}
+
 int main(int argc, char **argv)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
@@ -218,5 +261,6 @@ int main(int argc, char **argv)
     vectors_and_offsets(argc > 1 ? argv[1] : "syscalls32.tmp");
     timeouts();
     limits();
+    segment_bases();
     return 0;
 }

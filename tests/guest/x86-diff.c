@@ -156,6 +156,21 @@ enum { F_NONE, F_BMI1, F_BMI2, F_LZCNT, F_POPCNT, F_MOVBE, F_SSSE3,
     UNARY4(X, dec, ALL, "dec") \
     UNARY4(X, neg, ALL, "neg") \
     UNARY4(X, not, ALL, "not") \
+    /* CF from a producer earlier in the block: carry chains, Jcc/SETcc/CMOVcc */ \
+    X(carry_chain, ALL, G_ANY, F_NONE, "add rax, rbx; adc rcx, rdx; adc sil, dil; setc r8b; " \
+      "sbb rdx, rsi; sbb ecx, ecx; setb r9b; inc rax; adc rbx, rax; dec rcx; sbb rsi, rcx; " \
+      "cmovb rdi, rax; jae 1f; not rax; 1: add al, bl; jb 2f; not rbx; 2: adc r10w, r11w") \
+    X(carry_equal, ALL, G_ANY, F_NONE, "cmp rax, rbx; mov rcx, rdx; sbb rcx, rdx; setc r8b; " \
+      "mov rsi, -1; stc; adc rdi, rsi; setc r9b; adc eax, -1; setnc r10b; sbb bl, bl") \
+    /* the basic FP operations in the default MXCSR mode (only its flags random) */ \
+    X(fp_default, NONE, G_ANY, F_NONE, "stmxcsr [r12+200]; and dword ptr [r12+200], 0x3f; " \
+      "or dword ptr [r12+200], 0x1f80; ldmxcsr [r12+200]; mulpd xmm0, xmm1; addsd xmm2, xmm3; " \
+      "divps xmm1, xmm2; subss xmm3, xmm0; addps xmm0, [r12+32]; divsd xmm2, xmm1; subpd xmm3, xmm2") \
+    /* equal lanes, rare with random inputs: zero bytes and words next to nonzero */ \
+    X(sse_eq, NONE, G_ANY, F_NONE, "pxor xmm1, xmm1; punpcklbw xmm0, xmm1; pxor xmm2, xmm2; " \
+      "pcmpeqb xmm2, xmm0; pmovmskb eax, xmm2; pxor xmm3, xmm3; pcmpeqw xmm3, xmm0; " \
+      "pmovmskb ebx, xmm3; movdqa xmm1, xmm0; pcmpeqd xmm1, xmm0; psubb xmm1, xmm3; " \
+      "pandn xmm3, xmm0; paddw xmm2, [r12+48]") \
     X(lock_add, ALL, G_ANY, F_NONE, "lock add qword ptr [r12+8], rbx") \
     X(lock_sub, ALL, G_ANY, F_NONE, "lock sub dword ptr [r12+8], ebx") \
     X(lock_or, LOGIC, G_ANY, F_NONE, "lock or byte ptr [r12+9], bl") \
@@ -184,6 +199,9 @@ enum { F_NONE, F_BMI1, F_BMI2, F_LZCNT, F_POPCNT, F_MOVBE, F_SSSE3,
     X(shld16_cl, SHIFT, G_CNT16, F_NONE, "shld ax, bx, cl") \
     X(shrd16_imm, SHIFT, G_ANY, F_NONE, "shrd ax, bx, 7") \
     X(shld64_imm, SHIFT, G_ANY, F_NONE, "shld qword ptr [r12+8], rbx, 13") \
+    X(shiftd_imm, SHIFT, G_ANY, F_NONE, "shld eax, ebx, 31; setc r8b; shrd rcx, rdx, 63; setc r9b; " \
+      "shrd esi, edi, 5; cmovz r10, rsi; shld r11, rax, 1; setc dl; shrd dword ptr [r12+4], ecx, 9") \
+    X(shiftd_one, ALL & ~AF, G_ANY, F_NONE, "shld eax, ebx, 1; seto r8b; shrd rcx, rdx, 1; seto r9b") \
     X(mul8, MULF, G_ANY, F_NONE, "mul bl") \
     X(mul16, MULF, G_ANY, F_NONE, "mul bx") \
     X(mul32, MULF, G_ANY, F_NONE, "mul ebx") \

@@ -69,6 +69,14 @@ asm(".text\n.intel_syntax noprefix\n"
     X(add, ALL, "add eax, ebx; add cx, dx; add byte ptr [ebp+3], bl; adc esi, [ebp+8]") \
     X(sub, ALL, "sub eax, ebx; sbb cx, dx; sub word ptr [ebp+6], 0x1234; cmp esi, edi") \
     X(logic, LOGIC, "and eax, ebx; or cx, dx; xor byte ptr [ebp+1], 0x5a; test esi, edi") \
+    X(carry_chain, ALL, "add eax, ebx; adc ecx, edx; adc al, bl; setc dl; sbb esi, edi; " \
+      "sbb ecx, ecx; setb bl; inc eax; adc ebx, eax; dec ecx; sbb esi, ecx; cmovb edi, eax; " \
+      "jae 1f; not eax; 1: add al, bl; jb 2f; not ebx; 2: mov ecx, edx; stc; sbb ecx, edx; setc dh") \
+    X(fp_default, NONE, "stmxcsr [ebp+200]; and dword ptr [ebp+200], 0x3f; " \
+      "or dword ptr [ebp+200], 0x1f80; ldmxcsr [ebp+200]; mulpd xmm0, xmm1; addsd xmm2, xmm3; " \
+      "divps xmm1, xmm2; subss xmm3, xmm0; addps xmm0, [ebp+32]; divsd xmm2, xmm1; subpd xmm3, xmm2") \
+    X(shiftd, CF | ZF | SF | PF, "shld esi, edx, 13; setc al; shrd edi, eax, 1; seto ah; shld ebx, ecx, 1; " \
+      "shrd dword ptr [ebp+8], ecx, 31") \
     X(incdec, ALL, "inc eax; dec ebx; inc cx; dec dx; inc esi; dec edi") \
     X(incdec16, ALL, "inc ax; dec si; inc di; dec word ptr [ebp+4]") \
     X(aaa, CF | AF, "aaa; mov ebx, eax; aas") \
