@@ -31,7 +31,7 @@ wait_listen() {
 # or how the program was started.
 essentials() {
     sed -n -e 's/(process [0-9]*)/(PROC)/' -e 's/(Remote target)/(PROC)/' \
-        -e 's/=0x7f[0-9a-f]*/=STACK/g' -e '/^eflags /p' \
+        -e 's/=0x7[0-9a-f]\{10,\}/=STACK/g' -e '/^eflags /p' \
         -e '/^Breakpoint [0-9]*,/p' -e '/^Thread [0-9]* .* hit Breakpoint/p' \
         -e '/^#[0-9]/p' -e '/^\$[0-9]* = /p' -e '/^[0-9][0-9]*	/p' \
         -e '/^rip /p' -e '/^Value returned/p' -e '/^Run till exit/p' \
