@@ -428,12 +428,11 @@ static G_GNUC_NORETURN void thread_exit(int status)
                 NULL, 0);
     }
     if (__atomic_sub_fetch(&live_threads, 1, __ATOMIC_SEQ_CST) == 0) {
+        user_gdb_exit(status);      /* the last thread: the process ends */
         fflush(NULL);
         _exit(status);
     }
-    EmuJitCpu *cpu = emu_jit_cpu_current();
-    (void)cpu;      /* kept: a later join may still read it */
-    pthread_exit(NULL);
+    pthread_exit(NULL);     /* its EmuJitCpu stays: nothing frees vCPUs */
 }
 
 static int64_t sys_arch_prctl(EmuJitCpu *cpu, int code, uint64_t addr)

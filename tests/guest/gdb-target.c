@@ -8,6 +8,7 @@
  *   gdb-target usr1     raises SIGUSR1 and catches it
  *   gdb-target spin     loops until gdb sets spin_stop
  *   gdb-target int3     executes an int3 of its own, with a SIGTRAP handler
+ *   gdb-target sysexit  its only thread ends with the raw exit system call
  */
 /* make's CFLAGS (-O2) come after the target's -O0: insist */
 #ifdef __clang__
@@ -19,6 +20,8 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 int counter = 3;
 int bump;
@@ -133,6 +136,9 @@ int main(int argc, char **argv)
     }
     if (argc > 1 && !strcmp(argv[1], "segv")) {
         return crash(NULL);
+    }
+    if (argc > 1 && !strcmp(argv[1], "sysexit")) {
+        syscall(SYS_exit, 5);   /* not exit_group: the last thread leaves */
     }
     int x = 2;
     int r = compute(counter);

@@ -208,7 +208,14 @@ if grep -q '^result r=5 x=2 counter=3$' "$TMP/detach.prog" &&
    [ "$(cat "$TMP/detach.rc")" = 3 ]; then pass; else
     fail "detach: $(cat "$TMP/detach.emu") / $(cat "$TMP/detach.prog")"; fi
 
-# 9. bad -g arguments and a busy port: one error line, exit 1
+# 9. the last thread leaving with SYS_exit ends the process: gdb hears
+# the exit status, not a closed connection
+session sysexit sysexit -- -ex continue
+compare sysexit
+if grep -q 'exited with code 05' "$TMP/sysexit.emu"; then pass; else
+    fail "sysexit: $(cat "$TMP/sysexit.emu")"; fi
+
+# 10. bad -g arguments and a busy port: one error line, exit 1
 run "$EMU_USER" -g nonsense "$PROG"
 expect_error "-g nonsense" "-g: 'nonsense' is not a TCP port"
 run "$EMU_USER" -g 70000 "$PROG"
