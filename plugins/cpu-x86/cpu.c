@@ -11,8 +11,7 @@
 #include <string.h>
 
 /* CPUID feature bits.  FPU, MMX and FXSR belong to the x86-64 baseline
- * that glibc's ISA-level check requires, so every model sets them; MMX
- * instructions themselves are not implemented yet (they raise #UD). */
+ * that glibc's ISA-level check requires, so every model sets them. */
 #define F1D_FPU   (1u << 0)
 #define F1D_MMX   (1u << 23)
 #define F1D_FXSR  (1u << 24)
@@ -29,10 +28,13 @@
 #define F1C_SSE42 (1u << 20)
 #define F1C_MOVBE (1u << 22)
 #define F1C_POPCNT (1u << 23)
+#define F1C_RDRAND (1u << 30)
 #define F7B_BMI1  (1u << 3)
 #define F7B_BMI2  (1u << 8)
+#define F7B_RDSEED (1u << 18)
 #define F81D_SYSCALL (1u << 11)
 #define F81D_NX   (1u << 20)
+#define F81D_RDTSCP (1u << 27)
 #define F81D_LM   (1u << 29)
 #define F81C_LAHF (1u << 0)
 #define F81C_ABM  (1u << 5)
@@ -43,41 +45,44 @@ typedef struct X86Model {
     uint32_t f1_ecx, f1_edx, f7_ebx, f81_ecx, f81_edx;
 } X86Model;
 
+static const char desc_emu64[] = "baseline x86-64 (SSE2, CX16, POPCNT)";
+static const char desc_max[] = "everything emu implements (adds SSE3, SSSE3, "
+    "SSE4.1, SSE4.2, BMI1, BMI2, LZCNT, MOVBE, RDTSCP, RDRAND, RDSEED)";
+static const char desc_emu32[] = "i686 with SSE2";
+
 static const X86Model x86_models[] = {
     {
-        "emu64", "baseline x86-64 (SSE2, CX16, POPCNT)", "GenuineIntel",
+        "emu64", desc_emu64, "GenuineIntel",
         "emu x86-64 baseline CPU", 6, 6, 3, 7, 0x80000004u,
         F1C_CX16 | F1C_POPCNT,
         F1D_BASE | F1D_TSC | F1D_CX8 | F1D_CMOV | F1D_SSE | F1D_SSE2,
         0, F81C_LAHF, F81D_SYSCALL | F81D_NX | F81D_LM,
     },
     {
-        "max", "everything emu implements (adds SSE3, SSSE3, SSE4.1, SSE4.2, BMI1, BMI2, LZCNT, MOVBE)",
+        "max", desc_max,
         "GenuineIntel", "emu x86-64 max CPU", 6, 6, 3, 7, 0x80000004u,
-        F1C_SSE3 | F1C_SSSE3 | F1C_SSE41 | F1C_SSE42 | F1C_CX16 | F1C_POPCNT | F1C_MOVBE,
+        F1C_SSE3 | F1C_SSSE3 | F1C_SSE41 | F1C_SSE42 | F1C_CX16 | F1C_POPCNT |
+            F1C_MOVBE | F1C_RDRAND,
         F1D_BASE | F1D_TSC | F1D_CX8 | F1D_CMOV | F1D_SSE | F1D_SSE2,
-        F7B_BMI1 | F7B_BMI2, F81C_LAHF | F81C_ABM,
-        F81D_SYSCALL | F81D_NX | F81D_LM,
+        F7B_BMI1 | F7B_BMI2 | F7B_RDSEED, F81C_LAHF | F81C_ABM,
+        F81D_SYSCALL | F81D_NX | F81D_RDTSCP | F81D_LM,
     },
     {
-        "emu32", "i686 with SSE2", "GenuineIntel", "emu i686 CPU", 6, 6, 3,
+        "emu32", desc_emu32, "GenuineIntel", "emu i686 CPU", 6, 6, 3,
         7, 0x80000004u, F1C_POPCNT,
         F1D_BASE | F1D_TSC | F1D_CX8 | F1D_CMOV | F1D_SSE | F1D_SSE2, 0, 0,
         F81D_NX,
     },
 };
 
+/* -cpu help's lists: each starts with its mode's default */
 static const EmuCpuModel model_list_64[] = {
-    { "emu64", "baseline x86-64 (SSE2, CX16, POPCNT)" },
-    { "max", "everything emu implements (adds SSE3, SSSE3, SSE4.1, SSE4.2, BMI1, BMI2, LZCNT, MOVBE)" },
-    { "emu32", "i686 with SSE2" },
+    { "emu64", desc_emu64 }, { "max", desc_max }, { "emu32", desc_emu32 },
     { NULL, NULL },
 };
 
 static const EmuCpuModel model_list_32[] = {
-    { "emu32", "i686 with SSE2" },
-    { "max", "everything emu implements (adds SSE3, SSSE3, SSE4.1, SSE4.2, BMI1, BMI2, LZCNT, MOVBE)" },
-    { "emu64", "baseline x86-64 (SSE2, CX16, POPCNT)" },
+    { "emu32", desc_emu32 }, { "max", desc_max }, { "emu64", desc_emu64 },
     { NULL, NULL },
 };
 

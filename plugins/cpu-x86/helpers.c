@@ -5,9 +5,12 @@
  * bit fields, CPUID, RDTSC and the exits for syscalls and exceptions.
  * Guest memory is host memory at x86_guest_base + address (user mode).
  */
+#define _GNU_SOURCE 1     /* getcpu() */
 #include "x86-cpu.h"
 #include <Zydis/Zydis.h>
+#include <sched.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 
 static uint64_t mask_of(unsigned sz)
@@ -493,6 +496,8 @@ EMU_JIT_HELPER(x86_helper_cpuid)
     return 0;
 }
 
+/* RDTSC, and RDTSCP when a is set: ECX gets IA32_TSC_AUX, which Linux
+ * sets to node << 12 | cpu (the calling thread's, read from the host). */
 EMU_JIT_HELPER(x86_helper_rdtsc)
 {
     X86CpuState *e = env;
@@ -501,7 +506,28 @@ EMU_JIT_HELPER(x86_helper_rdtsc)
     uint64_t t = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
     e->regs[R_EAX] = (uint32_t)t;
     e->regs[R_EDX] = t >> 32;
+    if (a) {
+        unsigned cpu = 0, node = 0;
+        if (getcpu(&cpu, &node) != 0) {
+            cpu = node = 0;
+        }
+        e->regs[R_ECX] = (node & 0xfffu) << 12 | (cpu & 0xfffu);
+    }
     return 0;
+}
+
+/* RDRAND/RDSEED: returns random bits from the host kernel's generator
+ * with CF=1, or 0 with CF=0 ("none ready, retry") when it has none now;
+ * the other arithmetic flags are cleared. */
+EMU_JIT_HELPER(x86_helper_rdrand)
+{
+    X86CpuState *e = env;
+    uint64_t v = 0;
+    bool ok = getrandom(&v, sizeof(v), GRND_NONBLOCK) == (ssize_t)sizeof(v);
+    e->cc_op = CC_OP(CC_EFLAGS, 0);
+    e->cc_src = ok ? X86_CF : 0;
+    e->cc_dst = 0;
+    return ok ? v : 0;
 }
 
 /* a = mnemonic (0: just return the status word), b = memory operand */

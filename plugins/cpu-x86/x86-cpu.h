@@ -128,6 +128,7 @@ EMU_JIT_HELPER(x86_helper_raise);
 EMU_JIT_HELPER(x86_helper_syscall);
 EMU_JIT_HELPER(x86_helper_cpuid);
 EMU_JIT_HELPER(x86_helper_rdtsc);
+EMU_JIT_HELPER(x86_helper_rdrand);
 EMU_JIT_HELPER(x86_helper_shift);
 EMU_JIT_HELPER(x86_helper_shiftd);
 EMU_JIT_HELPER(x86_helper_div);
