@@ -184,10 +184,6 @@ bool user_smc_fault(uint64_t addr)
     g_hash_table_remove(code_pages, GSIZE_TO_POINTER(page));
     int prot = prot_locked(page);
     mprotect(g2h(page), GUEST_PAGE, prot < 0 ? PROT_READ | PROT_WRITE : prot);
-    EmuJitCpu *cpu = emu_jit_cpu_current();
-    if (cpu) {
-        emu_jit_cpu_kick(cpu);  /* leave a block that may have changed */
-    }
     return true;
 }
 

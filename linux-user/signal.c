@@ -83,7 +83,8 @@ static void host_fault_handler(int sig, siginfo_t *info, void *ucp)
     ucontext_t *uc = ucp;
     bool is_write = (uc->uc_mcontext.gregs[REG_ERR] & 2) != 0;
     if (sig == SIGSEGV && is_write && user_smc_fault(addr)) {
-        return;
+        emu_jit_restart_after_code_write(addr);
+        return;         /* not the running block's code: write again */
     }
     emu_jit_host_fault(addr, is_write);   /* leaves when in guest code */
     if (user_syscall_fault) {

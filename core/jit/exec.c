@@ -575,22 +575,10 @@ static void free_step_block(EmuJitCpu *cpu)
 /* One instruction, translated for this step only (never cached, so the
  * shared blocks stay as they are) and interpreted.  A guest exception
  * leaves through emu_jit_raise as usual; the block is freed next time. */
-static int step_one(EmuJitCpu *cpu, uint64_t *aux)
+static void run_one_insn(EmuJitCpu *cpu)
 {
     const EmuCpuClass *cls = cpu->cls;
     uint64_t pc = cls->get_pc(cpu->env);
-    bool at_breakpoint = false;
-    if (n_breakpoints) {
-        g_mutex_lock(&tb_lock);
-        at_breakpoint = breakpoint_at_locked(pc);
-        g_mutex_unlock(&tb_lock);
-    }
-    if (aux) {
-        *aux = at_breakpoint ? EMU_JIT_DEBUG_BREAKPOINT : EMU_JIT_DEBUG_STEP;
-    }
-    if (at_breakpoint) {
-        return EMU_EXCP_DEBUG;
-    }
     free_step_block(cpu);
     cpu->step_ctx = emu_jit_ctx_new();
     cls->translate(cpu->step_ctx, pc, cls->get_flags(cpu->env),
@@ -605,6 +593,23 @@ static int step_one(EmuJitCpu *cpu, uint64_t *aux)
                    &cpu->insn_pc);
     cpu->in_tb = 0;
     free_step_block(cpu);
+}
+
+/* The debugger's step: a breakpoint at pc stops before the instruction. */
+static int step_one(EmuJitCpu *cpu, uint64_t *aux)
+{
+    bool at_breakpoint = false;
+    if (n_breakpoints) {
+        g_mutex_lock(&tb_lock);
+        at_breakpoint = breakpoint_at_locked(cpu->cls->get_pc(cpu->env));
+        g_mutex_unlock(&tb_lock);
+    }
+    if (aux) {
+        *aux = at_breakpoint ? EMU_JIT_DEBUG_BREAKPOINT : EMU_JIT_DEBUG_STEP;
+    }
+    if (!at_breakpoint) {
+        run_one_insn(cpu);
+    }
     return EMU_EXCP_DEBUG;
 }
 
@@ -648,6 +653,20 @@ EMU_API void emu_jit_raise(int excp, uint64_t aux, bool restore_pc)
     cpu->excp_aux = aux;
     cpu->in_tb = 0;
     siglongjmp(cpu->jmp, 1);
+}
+
+EMU_API bool emu_jit_restart_after_code_write(uint64_t guest_addr)
+{
+    EmuJitCpu *cpu = current_cpu;
+    if (!cpu || !cpu->in_tb) {
+        return false;
+    }
+    uint64_t page = guest_addr & PAGE_MASK_, here = cpu->insn_pc & PAGE_MASK_;
+    if (page != here && page != here + 4096) {
+        return false;   /* the rest of this block cannot be in that page */
+    }
+    cpu->step_once = true;
+    emu_jit_raise(EMU_EXCP_NONE, 0, true);
 }
 
 EMU_API bool emu_jit_host_fault(uint64_t guest_addr, bool is_write)
@@ -705,10 +724,12 @@ EMU_API int emu_jit_cpu_exec(EmuJitCpu *cpu, uint64_t *aux)
     current_cpu = cpu;
     if (sigsetjmp(cpu->jmp, 1)) {
         leave_loop();
-        if (aux) {
-            *aux = cpu->excp_aux;
+        if (!cpu->step_once) {
+            if (aux) {
+                *aux = cpu->excp_aux;
+            }
+            return cpu->excp;
         }
-        return cpu->excp;
     }
     EmuJitTb *tb = NULL;
     int64_t exit_val = 0;
@@ -726,9 +747,18 @@ EMU_API int emu_jit_cpu_exec(EmuJitCpu *cpu, uint64_t *aux)
             return EMU_EXCP_INTERRUPT;
         }
         if (cpu->single_step) {
+            cpu->step_once = false;
             int excp = step_one(cpu, aux);
             leave_loop();
             return excp;
+        }
+        if (cpu->step_once) {       /* see emu_jit_restart_after_code_write */
+            cpu->step_once = false;
+            run_one_insn(cpu);
+            leave_loop();
+            tb = NULL;
+            exit_val = 0;
+            continue;
         }
         tb = next_block(cpu, tb, exit_val);
         if (tb->breakpoint) {

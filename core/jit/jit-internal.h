@@ -47,6 +47,7 @@ struct EmuJitCpu {
     int excp;
     uint64_t excp_aux;
     volatile int single_step;   /* debugger: one instruction per exec */
+    bool step_once;             /* run the next instruction alone */
     EmuJitCtx *step_ctx;        /* the block of that one instruction */
     uint32_t *step_labels;
     unsigned flush_gen;         /* cache flushes this vCPU has seen */

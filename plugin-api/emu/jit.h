@@ -357,6 +357,13 @@ EMU_API G_GNUC_NORETURN void emu_jit_raise(int excp, uint64_t aux,
  * leaves with EMU_EXCP_SEGV at the faulting instruction (does not return);
  * otherwise returns false. */
 EMU_API bool emu_jit_host_fault(uint64_t guest_addr, bool is_write);
+/* From a host fault handler, after a write to a page holding translated
+ * code invalidated its blocks: when that page may hold the rest of the
+ * running block, leaves the block at the writing instruction, which then
+ * runs alone, so that the instructions after it are translated from the
+ * new bytes (x86 self-modifying code is precise; does not return).
+ * Otherwise returns false and the write may simply be retried. */
+EMU_API bool emu_jit_restart_after_code_write(uint64_t guest_addr);
 
 /* Translated code: invalidate every block overlapping [start, start+len)
  * of guest memory (self-modifying code, munmap, mprotect). */

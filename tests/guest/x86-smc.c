@@ -3,7 +3,9 @@
  * executed and checks that the new ones run.  Covers code in an RWX
  * mapping written through a data pointer, code rewritten in a loop, a
  * page made writable with mprotect, and writes to the block currently
- * executing (the next call must see them), and read(2) by the kernel into
+ * executing (the next call must see them), a write to an instruction
+ * further on in the running block (it must run as written, as the SDM
+ * promises for self-modifying code), and read(2) by the kernel into
  * executed code.  Prints "smc ok" and exits 0
  * on success; any stale translation shows up as a wrong value.
  */
@@ -107,6 +109,30 @@ static void test_self_patch(void)
     munmap(code, 4096);
 }
 
+/* A store that patches the very next instruction: x86 runs the new bytes
+ * (the store is detected against instructions already fetched). */
+static void test_patch_ahead(void)
+{
+    /*  0: xor eax, eax                 (31 c0)
+     *  2: mov byte [rip + 1], dil      (40 88 3d 01 00 00 00) -> byte 10
+     *  9: mov al, imm8                 (b0 xx)
+     * 11: ret */
+    uint8_t *code = mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC,
+                         MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    static const uint8_t body[] = {
+        0x31, 0xc0,
+        0x40, 0x88, 0x3d, 0x01, 0x00, 0x00, 0x00,
+        0xb0, 0x00,
+        0xc3,
+    };
+    memcpy(code, body, sizeof(body));
+    uint64_t (*f)(uint64_t) = (uint64_t (*)(uint64_t))(void *)code;
+    for (uint64_t i = 1; i < 100; i++) {
+        check("patch ahead", f(i), i);
+    }
+    munmap(code, 4096);
+}
+
 /* The kernel writes new code over executed code: read(2) into the page
  * must succeed (not EFAULT) and the new code run. */
 static void test_read_into_code(void)
@@ -136,6 +162,7 @@ int main(void)
     test_read_into_code();
     test_mprotect();
     test_self_patch();
+    test_patch_ahead();
     if (failures) {
         printf("%d failures\n", failures);
         return 1;
