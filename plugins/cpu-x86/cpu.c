@@ -308,49 +308,34 @@ static void fp_restore(void *env, const void *buf)
     x86_fxrstor(env, buf);
 }
 
-const EmuCpuClass x86_64_cpu_class = {
-    .size = sizeof(EmuCpuClass),
-    .arch = "x86_64",
-    .state_size = sizeof(X86CpuState),
-    .models = model_list_64,
-    .capstone_arch = "x86",
-    .capstone_mode = 64,
-    .max_insns = 64,
-    .reset = reset_64,
-    .get_pc = get_pc,
-    .set_pc = set_pc,
-    .get_flags = get_flags,
-    .translate = x86_translate,
-    .get_reg = get_reg,
-    .set_reg = set_reg,
-    .dump_state = dump_state,
-    .copy_state = copy_state,
-    .fp_state_size = 512,
-    .fp_save = fp_save,
-    .fp_restore = fp_restore,
-};
+/* Both classes run the same state and translator; they differ in mode. */
+#define X86_CPU_CLASS(arch_name, bits, model_list, reset_fn)            \
+    {                                                                   \
+        .size = sizeof(EmuCpuClass),                                    \
+        .arch = arch_name,                                              \
+        .state_size = sizeof(X86CpuState),                              \
+        .models = model_list,                                           \
+        .capstone_arch = "x86",                                         \
+        .capstone_mode = bits,                                          \
+        .max_insns = 64,                                                \
+        .reset = reset_fn,                                              \
+        .get_pc = get_pc,                                               \
+        .set_pc = set_pc,                                               \
+        .get_flags = get_flags,                                         \
+        .translate = x86_translate,                                     \
+        .get_reg = get_reg,                                             \
+        .set_reg = set_reg,                                             \
+        .dump_state = dump_state,                                       \
+        .copy_state = copy_state,                                       \
+        .fp_state_size = 512,                                           \
+        .fp_save = fp_save,                                             \
+        .fp_restore = fp_restore,                                       \
+    }
 
-const EmuCpuClass i386_cpu_class = {
-    .size = sizeof(EmuCpuClass),
-    .arch = "i386",
-    .state_size = sizeof(X86CpuState),
-    .models = model_list_32,
-    .capstone_arch = "x86",
-    .capstone_mode = 32,
-    .max_insns = 64,
-    .reset = reset_32,
-    .get_pc = get_pc,
-    .set_pc = set_pc,
-    .get_flags = get_flags,
-    .translate = x86_translate,
-    .get_reg = get_reg,
-    .set_reg = set_reg,
-    .dump_state = dump_state,
-    .copy_state = copy_state,
-    .fp_state_size = 512,
-    .fp_save = fp_save,
-    .fp_restore = fp_restore,
-};
+const EmuCpuClass x86_64_cpu_class =
+    X86_CPU_CLASS("x86_64", 64, model_list_64, reset_64);
+const EmuCpuClass i386_cpu_class =
+    X86_CPU_CLASS("i386", 32, model_list_32, reset_32);
 
 static const EmuTypeInfo x86_64_type = {
     EMU_TYPE_HEADER,
