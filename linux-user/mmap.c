@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/shm.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -425,6 +426,84 @@ int64_t user_mremap(uint64_t old, uint64_t old_len, uint64_t new_len,
     insert_locked(&moved);
     g_mutex_unlock(&mem_lock);
     return (int64_t)h2g(p);
+}
+
+/* ---- SysV shared memory: attached segments are guest mappings too ---- */
+
+static GHashTable *shm_sizes;   /* guest address -> attached length */
+
+/* Where an i386 guest's segment goes when it names no address: low space
+ * picked as for mmap, reserved, then replaced by the segment. */
+static int64_t shm_reserve_low(uint64_t len)
+{
+    return mmap_low(0, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+}
+
+int64_t user_shmat(int id, uint64_t addr, int flags)
+{
+    struct shmid_ds ds;
+    if (shmctl(id, IPC_STAT, &ds) < 0) {
+        return -errno;
+    }
+    uint64_t len = GUEST_PAGE_ALIGN(ds.shm_segsz);
+    if (addr && (flags & SHM_RND)) {
+        addr &= ~(GUEST_PAGE - 1);
+    }
+    if (addr && !beneath_top(addr, len)) {
+        return -EINVAL;
+    }
+    if (addr && (flags & SHM_REMAP) && !range_unowned(addr, len)) {
+        forget_code(addr, len);
+    } else if (addr) {
+        flags &= ~SHM_REMAP;    /* never over the emulator's own memory */
+    }
+    int64_t reserved = -1;
+    if (!addr && !user_cfg.is64) {
+        reserved = shm_reserve_low(len);
+        if (reserved < 0) {
+            return reserved;
+        }
+        addr = (uint64_t)reserved;
+        flags |= SHM_REMAP;
+    }
+    void *p = shmat(id, addr ? g2h(addr) : NULL, flags);
+    if (p == (void *)-1) {
+        int e = errno;
+        if (reserved >= 0) {
+            user_munmap((uint64_t)reserved, len);
+        }
+        return -e;
+    }
+    int prot = (flags & SHM_RDONLY) ? PROT_READ : PROT_READ | PROT_WRITE;
+    prot |= (flags & SHM_EXEC) ? PROT_EXEC : 0;
+    mem_map(h2g(p), len, prot, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    g_mutex_lock(&mem_lock);
+    if (!shm_sizes) {
+        shm_sizes = g_hash_table_new(g_direct_hash, g_direct_equal);
+    }
+    g_hash_table_insert(shm_sizes, GSIZE_TO_POINTER(h2g(p)),
+                        GSIZE_TO_POINTER(len));
+    g_mutex_unlock(&mem_lock);
+    return (int64_t)h2g(p);
+}
+
+int64_t user_shmdt(uint64_t addr)
+{
+    if (shmdt(g2h(addr)) < 0) {
+        return -errno;
+    }
+    g_mutex_lock(&mem_lock);
+    uint64_t len = shm_sizes ? GPOINTER_TO_SIZE(g_hash_table_lookup(
+                                   shm_sizes, GSIZE_TO_POINTER(addr))) : 0;
+    if (len) {
+        g_hash_table_remove(shm_sizes, GSIZE_TO_POINTER(addr));
+    }
+    g_mutex_unlock(&mem_lock);
+    if (len) {
+        forget_code(addr, len);
+        user_mem_clear(addr, len);
+    }
+    return 0;
 }
 
 void user_brk_init(uint64_t start)

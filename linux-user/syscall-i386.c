@@ -68,31 +68,30 @@ static const char *const aliases[][2] = {
     { "sched_rr_get_interval_time64", "sched_rr_get_interval" },
     { "mq_timedsend_time64", "mq_timedsend" },
     { "mq_timedreceive_time64", "mq_timedreceive" },
-    { "sendfile64", "sendfile" },
+    { "sendfile64", "sendfile" }, { "semtimedop_time64", "semtimedop" },
 };
 
 /* Same name on both, different layout or meaning, not converted below. */
 static const char *const unsupported[] = {
-    "getdents", "readdir", "ipc", "stime", "utime", "futimesat",
-    "ptrace", "sysctl", "_sysctl", "adjtimex", "clock_adjtime",
-    "clock_adjtime64", "io_setup", "io_submit",
-    "io_getevents", "io_pgetevents", "io_pgetevents_time64", "mq_notify",
-    "mq_getsetattr", "mq_timedsend", "mq_timedreceive",
-    "semtimedop", "semtimedop_time64",
-    "kexec_load", "get_robust_list", "set_robust_list",
-    "rt_sigqueueinfo", "rt_tgsigqueueinfo", "sigpending", "sigsuspend",
-    "sched_rr_get_interval", "clock_settime", "settimeofday", "process_vm_readv", "process_vm_writev",
+    "readdir", "stime", "ptrace", "sysctl", "_sysctl", "adjtimex",
+    "clock_adjtime", "clock_adjtime64", "io_setup", "io_submit",
+    "io_getevents", "io_pgetevents", "io_pgetevents_time64", "io_cancel",
+    "kexec_load", "kexec_file_load",
+    "process_vm_readv", "process_vm_writev",
     "move_pages", "migrate_pages", "get_mempolicy", "set_mempolicy", "mbind",
     "vm86", "vm86old", "modify_ldt", "uselib", "signal", "sgetmask",
     "ssetmask", "olduname", "oldolduname", "oldstat", "oldfstat",
-    "oldlstat", "stat", "lstat", "fstat", "preadv2",
-    "pwritev2", "lookup_dcookie", "keyctl", "sendfile", "clone3",
-    "kexec_file_load", "rseq",
+    "oldlstat", "stat", "lstat", "fstat",
+    "lookup_dcookie", "keyctl", "clone3", "rseq",
     /* longs, pointers or split 64-bit values inside */
-    "msgctl", "semctl", "shmctl", "msgsnd", "msgrcv", "mq_open",
-    "sync_file_range", "vmsplice", "process_madvise", "seccomp",
-    "fanotify_mark", "io_cancel", "ustat",
-    /* the 16-bit uid/gid calls (glibc uses the *32 ones) */
+    "vmsplice", "process_madvise", "seccomp", "fanotify_mark", "ustat",
+    /* converted in ipc-i386.c and compat-i386.c; never passed through */
+    "ipc", "shmat", "shmdt", "shmctl", "semctl", "msgctl", "msgsnd", "msgrcv",
+    "mq_open", "mq_getsetattr", "mq_notify", "mq_timedsend",
+    "mq_timedreceive", "getdents", "set_robust_list", "get_robust_list",
+    "rt_sigqueueinfo", "rt_tgsigqueueinfo", "sync_file_range", "utime",
+    "futimesat", "sched_rr_get_interval", "clock_settime", "settimeofday",
+    "sigpending", "sigsuspend", "preadv2", "pwritev2",
     "chown", "lchown", "fchown", "setuid", "setgid", "setreuid", "setregid",
     "setresuid", "setresgid", "getresuid", "getresgid", "getgroups",
     "setgroups", "setfsuid", "setfsgid", "getuid", "getgid", "geteuid",
@@ -379,18 +378,23 @@ static int64_t sys_gettime32(int64_t nr64, uint32_t a[6])
 }
 
 /* struct sigevent: sigval (4 bytes on i386), signo, notify, thread id */
+void user_i386_sigevent(uint32_t gev, struct sigevent *ev)
+{
+    int32_t w[4];
+    memcpy(w, P(gev), sizeof(w));
+    memset(ev, 0, sizeof(*ev));
+    ev->sigev_value.sival_ptr = (void *)(uintptr_t)(uint32_t)w[0];
+    ev->sigev_signo = w[1];
+    ev->sigev_notify = w[2];
+    ev->_sigev_un._tid = w[3];
+}
+
 static int64_t sys_timer_create(int64_t nr64, uint32_t clk, uint32_t gev,
                                 uint32_t id)
 {
     struct sigevent ev;
     if (gev) {
-        int32_t w[4];
-        memcpy(w, P(gev), sizeof(w));
-        memset(&ev, 0, sizeof(ev));
-        ev.sigev_value.sival_ptr = (void *)(uintptr_t)(uint32_t)w[0];
-        ev.sigev_signo = w[1];
-        ev.sigev_notify = w[2];
-        ev._sigev_un._tid = w[3];
+        user_i386_sigevent(gev, &ev);
     }
     return host_result(syscall(nr64, (int)clk, gev ? &ev : NULL, P(id)));
 }
@@ -537,6 +541,21 @@ static int64_t sys_rwv(bool write, int fd, uint32_t iov, uint32_t n,
     } else {
         r = write ? pwritev(fd, v, (int)n, off) : preadv(fd, v, (int)n, off);
     }
+    int e = errno;
+    g_free(v);
+    return r < 0 ? -e : r;
+}
+
+/* preadv2, pwritev2: offset -1 is the file position */
+static int64_t sys_rwv2(bool write, int fd, uint32_t iov, uint32_t n,
+                        int64_t off, int flags)
+{
+    struct iovec *v = iov_in(iov, n);
+    if (!v) {
+        return -EINVAL;
+    }
+    ssize_t r = write ? pwritev2(fd, v, (int)n, off, flags)
+                      : preadv2(fd, v, (int)n, off, flags);
     int e = errno;
     g_free(v);
     return r < 0 ? -e : r;
@@ -1178,6 +1197,10 @@ static int64_t dispatch(EmuJitCpu *cpu, uint32_t nr, uint32_t a[6], bool *keep_e
     if (IS("preadv") || IS("pwritev")) {
         return sys_rwv(IS("pwritev"), s32, a[1], a[2], (int64_t)pair64(a[3], a[4]));
     }
+    if (IS("preadv2") || IS("pwritev2")) {
+        return sys_rwv2(IS("pwritev2"), s32, a[1], a[2],
+                        (int64_t)pair64(a[3], a[4]), (int)a[5]);
+    }
     if (IS("pread64")) return host_result(pread(s32, P(a[1]), a[2], (off_t)pair64(a[3], a[4])));
     if (IS("pwrite64")) return host_result(pwrite(s32, P(a[1]), a[2], (off_t)pair64(a[3], a[4])));
     if (IS("lseek")) return host_result(lseek(s32, (int32_t)a[1], (int)a[2]));
@@ -1206,6 +1229,10 @@ static int64_t dispatch(EmuJitCpu *cpu, uint32_t nr, uint32_t a[6], bool *keep_e
     if (IS("socketcall")) return sys_socketcall(s32, a[1]);
     if (IS("recvmmsg_time64")) {
         return sys_mmsg(false, s32, a[1], a[2], (int)a[3]);
+    }
+    int64_t r;
+    if (user_i386_ipc(n, a, &r) || user_i386_compat(cpu, n, a, &r)) {
+        return r;
     }
     int sop = socket_op_of(n);
     if (sop) {

@@ -422,6 +422,9 @@ int64_t user_clone(EmuJitCpu *cpu, uint64_t flags, uint64_t newsp,
 
 static G_GNUC_NORETURN void thread_exit(int status)
 {
+    if (!user_cfg.is64) {
+        user_i386_robust_exit();    /* x86_64 lists: the host kernel's */
+    }
     if (clear_child_tid) {
         __atomic_store_n((int32_t *)g2h(clear_child_tid), 0, __ATOMIC_SEQ_CST);
         syscall(SYS_futex, g2h(clear_child_tid), FUTEX_WAKE, INT32_MAX, NULL,
@@ -476,6 +479,9 @@ static int64_t syscall_switch(EmuJitCpu *cpu, int64_t nr, uint64_t a1,
     case SYS_mremap: return user_mremap(a1, a2, a3, (int)a4, a5);
     case SYS_exit: thread_exit((int)a1);
     case SYS_exit_group:
+        if (!user_cfg.is64) {
+            user_i386_robust_exit();
+        }
         user_gdb_exit((int)a1);         /* gdb hears of it first */
         fflush(NULL);
         _exit((int)a1);
@@ -498,8 +504,9 @@ static int64_t syscall_switch(EmuJitCpu *cpu, int64_t nr, uint64_t a1,
     case SYS_readlink: return sys_readlinkat(AT_FDCWD, a1, a2, a3);
     case SYS_readlinkat: return sys_readlinkat((int)a1, a2, a3, a4);
     case SYS_ptrace: return -EPERM;
-    case SYS_shmat: case SYS_shmdt: case SYS_modify_ldt:
-        return -ENOSYS;
+    case SYS_shmat: return user_shmat((int)a1, a2, (int)a3);
+    case SYS_shmdt: return user_shmdt(a1);
+    case SYS_modify_ldt: return -ENOSYS;
     default:
         return passthrough(nr, a1, a2, a3, a4, a5, a6);
     }

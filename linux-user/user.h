@@ -74,6 +74,8 @@ void user_brk_init(uint64_t start);
 bool user_smc_fault(uint64_t addr);
 bool user_smc_unprotect_all(void);
 uint64_t user_low_top(void);
+int64_t user_shmat(int id, uint64_t addr, int flags);
+int64_t user_shmdt(uint64_t addr);
 char *user_maps_text(void);
 
 /* syscall.c */
@@ -125,6 +127,17 @@ void user_i386_build_frame(EmuJitCpu *cpu, int sig, const siginfo_t *info,
                            const GuestStack *st);
 int64_t user_i386_sigreturn(EmuJitCpu *cpu, bool rt);
 void user_i386_siginfo(void *dst, const siginfo_t *info);
+void user_i386_sigevent(uint32_t gev, struct sigevent *ev);
+
+/* ipc-i386.c: SysV IPC (ipc(2) and the direct calls) and mq_*; false
+ * when the call is none of them */
+bool user_i386_ipc(const char *name, const uint32_t a[6], int64_t *r);
+
+/* compat-i386.c: the old i386 calls (getdents, 16-bit uids, robust
+ * futex lists walked at thread exit, ...); false when not one of them */
+bool user_i386_compat(EmuJitCpu *cpu, const char *name, const uint32_t a[6],
+                      int64_t *r);
+void user_i386_robust_exit(void);
 
 /* gdbstub.c: -g; every hook does nothing without it */
 bool user_gdb_listen(const char *spec, GError **errp);

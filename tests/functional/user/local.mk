@@ -19,4 +19,5 @@ EXTRA_DIST += tests/functional/user/x86-diff.sh tests/functional/user/x86-fpe.sh
 	tests/functional/user/busybox-applets.sh \
 	tests/functional/user/busybox-i386.sh tests/functional/user/i386.sh \
 	tests/functional/user/i386-lib.sh tests/guest/syscalls32.c \
+	tests/guest/ipc32.c tests/guest/robust32.c \
 	tests/functional/user/gdb.sh tests/functional/user/jit-flush.sh
