@@ -243,7 +243,8 @@ static bool range_unowned(uint64_t start, uint64_t len)
     return unowned;
 }
 
-/* i386 guests: every guest address must stay below 4 GiB.  With
+/* i386 guests (and x86_64 ones under -R): every guest address must stay
+ * below 4 GiB (the -R limit).  With
  * guest_base 0 the kernel would place mappings anywhere, so free space is
  * chosen here, top-down from below 4 GiB (as a 32-bit process's layout
  * under a 64-bit kernel), among the gaps of the guest's own map; a gap
@@ -275,10 +276,19 @@ uint64_t user_low_top(void)
     return user_cfg.reserved_va ? user_cfg.reserved_va : GUEST_LOW_TOP;
 }
 
-/* i386 guests: the range lies below 4 GiB (or the -R limit). */
+/* The emulator places the guest's mappings itself, below user_low_top():
+ * i386 guests, and x86_64 guests given -R (without it the kernel picks,
+ * anywhere in the 47-bit space, as for a native process). */
+static bool space_limited(void)
+{
+    return !user_cfg.is64 || user_cfg.reserved_va;
+}
+
+/* The range lies below 4 GiB for i386 guests, or the -R limit. */
 static bool beneath_top(uint64_t addr, uint64_t len)
 {
-    return user_cfg.is64 || (addr + len >= addr && addr + len <= user_low_top());
+    return !space_limited() ||
+           (addr + len >= addr && addr + len <= user_low_top());
 }
 
 static int64_t map_noreplace(uint64_t at, uint64_t len, int prot, int flags,
@@ -340,7 +350,7 @@ int64_t user_mmap(uint64_t addr, uint64_t len, int prot, int flags, int fd,
         mem_map(h2g(p), len, prot, flags, fd, off);
         return (int64_t)h2g(p);
     }
-    if (!user_cfg.is64 && !(flags & MAP_FIXED)) {
+    if (space_limited() && !(flags & MAP_FIXED)) {
         return mmap_low(addr, len, prot, flags, fd, off);
     }
     void *p = mmap(addr || (flags & MAP_FIXED) ? g2h(addr) : NULL, len, prot,
@@ -383,7 +393,7 @@ int64_t user_mremap(uint64_t old, uint64_t old_len, uint64_t new_len,
     if ((flags & MREMAP_FIXED) && !beneath_top(new_addr, new_len)) {
         return -ENOMEM;
     }
-    if (!user_cfg.is64 && (flags & MREMAP_MAYMOVE) && !(flags & MREMAP_FIXED)) {
+    if (space_limited() && (flags & MREMAP_MAYMOVE) && !(flags & MREMAP_FIXED)) {
         /* grow in place if possible, else move into low space we pick */
         if (beneath_top(old, new_len)) {
             p = mremap(g2h(old), old_len, new_len, 0);
@@ -458,7 +468,7 @@ int64_t user_shmat(int id, uint64_t addr, int flags)
         flags &= ~SHM_REMAP;    /* never over the emulator's own memory */
     }
     int64_t reserved = -1;
-    if (!addr && !user_cfg.is64) {
+    if (!addr && space_limited()) {
         reserved = shm_reserve_low(len);
         if (reserved < 0) {
             return reserved;

@@ -21,6 +21,8 @@
  * above GUEST_LOW_MIN (the first 64 KiB stay unmapped, like mmap_min_addr) */
 #define GUEST_LOW_TOP 0xffffe000ull
 #define GUEST_LOW_MIN 0x10000ull
+/* x86_64 guests: the largest -R (the 47-bit user address space) */
+#define GUEST_SPACE_MAX (1ull << 47)
 
 typedef struct UserImage {
     uint64_t entry;             /* of the program itself */
@@ -43,7 +45,7 @@ typedef struct UserConfig {
     char *emu_path;             /* this emulator, for execve */
     char **emu_args;            /* options to pass to children on execve */
     bool strace;
-    uint64_t reserved_va;       /* -R: i386 guest address space size */
+    uint64_t reserved_va;       /* -R: guest address space size, 0: all */
 } UserConfig;
 
 extern UserConfig user_cfg;
