@@ -153,6 +153,21 @@ static int prot_locked(uint64_t addr)
     return -1;
 }
 
+uint64_t user_mem_area_end(uint64_t addr)
+{
+    uint64_t end = 0;
+    g_mutex_lock(&mem_lock);
+    for (guint i = 0; i < maps->len; i++) {
+        Mapping *m = &g_array_index(maps, Mapping, i);
+        if (addr >= m->start && addr < m->end) {
+            end = m->end;
+            break;
+        }
+    }
+    g_mutex_unlock(&mem_lock);
+    return end;
+}
+
 int user_mem_prot(uint64_t addr)
 {
     g_mutex_lock(&mem_lock);

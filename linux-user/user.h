@@ -65,6 +65,7 @@ void user_mem_set(uint64_t start, uint64_t len, int prot);
 void user_mem_clear(uint64_t start, uint64_t len);
 void user_mem_name(uint64_t start, uint64_t len, const char *name);
 int user_mem_prot(uint64_t addr);           /* -1: unmapped */
+uint64_t user_mem_area_end(uint64_t addr);  /* 0: unmapped */
 int64_t user_mmap(uint64_t addr, uint64_t len, int prot, int flags, int fd,
                   int64_t off);
 int64_t user_munmap(uint64_t addr, uint64_t len);

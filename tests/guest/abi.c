@@ -7,10 +7,15 @@
  *   after the deadline), the time left written back, a zero timeout,
  *   MSG_WAITFORONE;
  * - SysV shared memory attached twice in one process and shared with a
- *   forked child.
+ *   forked child;
+ * - vfork: posix_spawn of a missing program fails in the parent with
+ *   ENOENT, and what a vfork child writes into its parent's stack frame
+ *   before _exit is seen there.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <spawn.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/shm.h>
@@ -104,10 +109,37 @@ static void shm_twice(void)
     shmctl(id, IPC_RMID, NULL);
 }
 
+extern char **environ;
+
+static void vfork_spawn(void)
+{
+    pid_t pid;
+    char *argv[] = { "no-such-program", NULL };
+    int r = posix_spawn(&pid, "/nonexistent/no-such-program", NULL, NULL, argv,
+                        environ);
+    printf("posix_spawn of a missing program: %s\n", strerror(r));
+    r = posix_spawnp(&pid, "no-such-program-in-path", NULL, NULL, argv, environ);
+    printf("posix_spawnp of a missing program: %s\n", strerror(r));
+    char *ok[] = { "true", NULL };
+    r = posix_spawnp(&pid, "true", NULL, NULL, ok, environ);
+    int st = -1;
+    waitpid(pid, &st, 0);
+    printf("posix_spawnp true: %d, exit %d\n", r, WEXITSTATUS(st));
+    volatile int seen = 1;
+    pid = vfork();
+    if (pid == 0) {
+        seen = 42;
+        _exit(0);
+    }
+    waitpid(pid, NULL, 0);
+    printf("vfork child's write to the parent's frame: %d\n", seen);
+}
+
 int main(void)
 {
     setvbuf(stdout, NULL, _IONBF, 0);
     recvmmsg_timeout();
     shm_twice();
+    vfork_spawn();
     return 0;
 }
