@@ -2,7 +2,8 @@
  * i386 calls whose structures differ from x86_64's and that only the old
  * ABI has: SysV shared memory, semaphores and message queues (IPC_STAT
  * structures, data shared with a forked child), POSIX message queues
- * (mq_attr, priorities, timed receive), the old getdents,
+ * (mq_attr, priorities, timed receive), the direct i386 IPC numbers
+ * besides glibc's ipc(2) multiplexer, the old getdents,
  * the 16-bit uid calls with ids above 65535, sigqueue's siginfo,
  * preadv2.  Every line is deterministic, so an oracle (qemu-i386) must
  * print the same.  Built by i386.sh with gcc -m32; argv[1] is a scratch
@@ -68,6 +69,31 @@ static void shm(void)
            p == (void *)-1 ? -1 : p[0]);
     shmdt(p);
     shmctl(id, IPC_RMID, NULL);
+}
+
+/* the i386 direct numbers (glibc uses the ipc multiplexer) */
+static void direct_calls(void)
+{
+    struct { long type; char text[8]; } m = { 5, "direct" }, in = { 0, "" };
+    int id = (int)syscall(SYS_shmget, IPC_PRIVATE, 5000, IPC_CREAT | 0600);
+    long addr = syscall(SYS_shmat, id, 0, 0);
+    struct shmid_ds ds;
+    long r = syscall(SYS_shmctl, id, IPC_STAT | 0x100, &ds);
+    printf("direct shmat %s, shmctl %ld size %zu nattch %lu\n",
+           addr == -1 ? "failed" : "ok", r, ds.shm_segsz,
+           (unsigned long)ds.shm_nattch);
+    printf("direct shmdt %ld, IPC_RMID %ld\n", syscall(SYS_shmdt, addr),
+           syscall(SYS_shmctl, id, IPC_RMID | 0x100, NULL));
+    id = (int)syscall(SYS_msgget, IPC_PRIVATE, IPC_CREAT | 0600);
+    r = syscall(SYS_msgsnd, id, &m, 7, 0);
+    long n = syscall(SYS_msgrcv, id, &in, sizeof(in.text), 0, 0);
+    printf("direct msgsnd %ld msgrcv %ld: %ld %s\n", r, n, in.type, in.text);
+    syscall(SYS_msgctl, id, IPC_RMID | 0x100, NULL);
+    id = (int)syscall(SYS_semget, IPC_PRIVATE, 1, IPC_CREAT | 0600);
+    r = syscall(SYS_semctl, id, 0, SETVAL | 0x100, 9);
+    printf("direct semctl SETVAL %ld GETVAL %ld\n", r,
+           syscall(SYS_semctl, id, 0, GETVAL | 0x100, 0));
+    syscall(SYS_semctl, id, 0, IPC_RMID | 0x100, 0);
 }
 
 union semun { int val; struct semid_ds *buf; unsigned short *array; };
@@ -265,6 +291,7 @@ int main(int argc, char **argv)
     shm();
     sem();
     msg();
+    direct_calls();
     mq();
     getdents_old(argv[1]);
     uid16(argv[1]);
