@@ -258,6 +258,21 @@ static bool range_unowned(uint64_t start, uint64_t len)
     return unowned;
 }
 
+/* True when the guest's mappings cover all of [start, start+len). */
+static bool range_owned(uint64_t start, uint64_t len)
+{
+    uint64_t at = start;
+    g_mutex_lock(&mem_lock);
+    for (guint i = 0; i < maps->len && at < start + len; i++) {
+        Mapping *m = &g_array_index(maps, Mapping, i);
+        if (m->start <= at && at < m->end) {
+            at = m->end;
+        }
+    }
+    g_mutex_unlock(&mem_lock);
+    return at >= start + len;
+}
+
 /* i386 guests (and x86_64 ones under -R): every guest address must stay
  * below 4 GiB (the -R limit).  With
  * guest_base 0 the kernel would place mappings anywhere, so free space is
@@ -477,7 +492,7 @@ int64_t user_shmat(int id, uint64_t addr, int flags)
     if (addr && !beneath_top(addr, len)) {
         return -EINVAL;
     }
-    if (addr && (flags & SHM_REMAP) && !range_unowned(addr, len)) {
+    if (addr && (flags & SHM_REMAP) && range_owned(addr, len)) {
         forget_code(addr, len);
     } else if (addr) {
         flags &= ~SHM_REMAP;    /* never over the emulator's own memory */

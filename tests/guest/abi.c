@@ -7,7 +7,7 @@
  *   after the deadline), the time left written back, a zero timeout,
  *   MSG_WAITFORONE;
  * - SysV shared memory attached twice in one process and shared with a
- *   forked child;
+ *   forked child, and attached over a mapping with SHM_REMAP;
  * - vfork: posix_spawn of a missing program fails in the parent with
  *   ENOENT, and what a vfork child writes into its parent's stack frame
  *   before _exit is seen there.
@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/shm.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -109,6 +110,23 @@ static void shm_twice(void)
     shmctl(id, IPC_RMID, NULL);
 }
 
+/* SHM_REMAP over the program's own mapping replaces it; without, EINVAL */
+static void shm_remap(void)
+{
+    char *p = mmap(NULL, 8192, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    strcpy(p, "before");
+    int id = shmget(IPC_PRIVATE, 8192, IPC_CREAT | 0600);
+    char *q = shmat(id, p, SHM_REMAP);
+    printf("SHM_REMAP over a mapping: %s, same address %d, content '%s'\n",
+           q == (void *)-1 ? strerror(errno) : "ok", q == p,
+           q == (void *)-1 ? "" : q);
+    char *r = shmat(id, p, 0);
+    printf("again without SHM_REMAP: %s\n", r == (void *)-1 ? strerror(errno) : "ok");
+    shmdt(q);
+    shmctl(id, IPC_RMID, NULL);
+}
+
 extern char **environ;
 
 static void vfork_spawn(void)
@@ -140,6 +158,7 @@ int main(void)
     setvbuf(stdout, NULL, _IONBF, 0);
     recvmmsg_timeout();
     shm_twice();
+    shm_remap();
     vfork_spawn();
     return 0;
 }
