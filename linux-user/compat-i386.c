@@ -245,6 +245,12 @@ static int64_t sys_get_robust_list(int pid, uint32_t head_ptr, uint32_t len_ptr)
     return 0;
 }
 
+/* A forked child starts without a robust list, as with the kernel */
+void user_i386_robust_forget(void)
+{
+    robust_head = 0;
+}
+
 /* The owner died holding the lock word at uaddr: as the kernel does, mark
  * it FUTEX_OWNER_DIED (keeping FUTEX_WAITERS) and wake one waiter. */
 static void futex_owner_died(uint32_t uaddr, uint32_t tid, bool pi, bool pending)

@@ -91,7 +91,7 @@ static const char *const unsupported[] = {
     "mq_timedreceive", "getdents", "set_robust_list", "get_robust_list",
     "rt_sigqueueinfo", "rt_tgsigqueueinfo", "sync_file_range", "utime",
     "futimesat", "sched_rr_get_interval", "clock_settime", "settimeofday",
-    "sigpending", "sigsuspend", "preadv2", "pwritev2",
+    "sigpending", "sigsuspend", "preadv2", "pwritev2", "sendfile",
     "chown", "lchown", "fchown", "setuid", "setgid", "setreuid", "setregid",
     "setresuid", "setresgid", "getresuid", "getresgid", "getgroups",
     "setgroups", "setfsuid", "setfsgid", "getuid", "getgid", "geteuid",

@@ -482,6 +482,9 @@ static int64_t clone_process(EmuJitCpu *cpu, uint64_t flags, uint64_t newsp,
         vfork_child.done_fd = vp.done[1];
         vfork_child.ack_fd = vp.ack[0];
         g_free(snap);
+        if (!user_cfg.is64) {
+            user_i386_robust_forget();
+        }
         if (newsp) {
             cls->set_reg(env, EMU_X86_RSP, newsp);
         }

@@ -141,6 +141,7 @@ bool user_i386_ipc(const char *name, const uint32_t a[6], int64_t *r);
 bool user_i386_compat(EmuJitCpu *cpu, const char *name, const uint32_t a[6],
                       int64_t *r);
 void user_i386_robust_exit(void);
+void user_i386_robust_forget(void);
 
 /* gdbstub.c: -g; every hook does nothing without it */
 bool user_gdb_listen(const char *spec, GError **errp);
