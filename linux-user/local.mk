@@ -10,6 +10,8 @@ emu_x86_64_SOURCES = \
 	linux-user/syscall.c \
 	linux-user/syscall-i386.c \
 	linux-user/signal-i386.c \
+	linux-user/ipc-i386.c \
+	linux-user/compat-i386.c \
 	linux-user/gdbstub.c
 nodist_emu_x86_64_SOURCES = linux-user/syscall-names-x86_64.h \
 	linux-user/syscall-names-i386.h

@@ -3,7 +3,8 @@
  * architecture on this host.  The program name picks the guest
  * architecture; options follow QEMU's user-mode emulators, and each can
  * also come from an EMU_* environment variable (EMU_STRACE, EMU_LD_PREFIX,
- * EMU_CPU, EMU_STACK_SIZE, EMU_LOG, EMU_LOG_FILENAME, EMU_JIT_BACKEND).
+ * EMU_CPU, EMU_STACK_SIZE, EMU_LOG, EMU_LOG_FILENAME, EMU_JIT_BACKEND, ...)
+ * or, for those QEMU documents, its QEMU_* name (EMU_* wins).
  *
  * The CPU comes from the cpu-x86 plugin through the object model
  * (emu_type_find("x86_64-cpu")).
@@ -37,7 +38,8 @@ static int usage(FILE *out, const char *prog)
             "-U var        EMU_UNSET_ENV  remove a variable from the guest environment\n"
             "-0 argv0      EMU_ARGV0      argv[0] for the program\n"
             "-B address    EMU_GUEST_BASE guest base address (only 0)\n"
-            "-R size       EMU_RESERVED_VA i386: guest address space size (16M..4G)\n"
+            "-R size       EMU_RESERVED_VA guest address space size (16M..4G for i386,\n"
+            "                             ..128T for x86_64): guest mappings stay below\n"
             "-d item[,...] EMU_LOG        log items (-d help for a list)\n"
             "-D logfile    EMU_LOG_FILENAME write logs to logfile (default stderr)\n"
             "-p pagesize   EMU_PAGESIZE   guest page size (only 4096)\n"
@@ -46,7 +48,9 @@ static int usage(FILE *out, const char *prog)
             "-jit backend  EMU_JIT_BACKEND x86_64 (default on x86_64 hosts) or interp\n"
             "-strace       EMU_STRACE     log system calls\n"
             "              EMU_JIT_OPTIMIZE=0 turns the IR optimizer off\n"
-            "-version      EMU_VERSION    print the version\n",
+            "-version      EMU_VERSION    print the version\n"
+            "The QEMU_* names of these variables work too (not EMU_JIT_BACKEND).\n"
+            "-E and -U take several variables separated by commas.\n",
             prog, user_cfg.cls ? user_cfg.cls->arch : "x86");
     return out == stderr ? 1 : 0;
 }
@@ -63,6 +67,7 @@ static bool parse_size(const char *s, uint64_t *out)
     case 'k': case 'K': v <<= 10; end++; break;
     case 'm': case 'M': v <<= 20; end++; break;
     case 'g': case 'G': v <<= 30; end++; break;
+    case 't': case 'T': v <<= 40; end++; break;
     default: break;
     }
     *out = v;
@@ -124,10 +129,12 @@ static int apply_option(Options *o, const char *name, const char *arg,
             return -1;
         }
         o->cpu_model = arg;
-    } else if (!strcmp(name, "E")) {
-        g_ptr_array_add(o->set_env, (char *)arg);
-    } else if (!strcmp(name, "U")) {
-        g_ptr_array_add(o->unset_env, (char *)arg);
+    } else if (!strcmp(name, "E") || !strcmp(name, "U")) {
+        char **vars = g_strsplit(arg, ",", -1);     /* as QEMU's -E a=1,b=2 */
+        for (char **v = vars; *v; v++) {
+            g_ptr_array_add(name[0] == 'E' ? o->set_env : o->unset_env, *v);
+        }
+        g_free(vars);
     } else if (!strcmp(name, "0")) {
         o->argv0 = arg;
     } else if (!strcmp(name, "B")) {
@@ -139,16 +146,17 @@ static int apply_option(Options *o, const char *name, const char *arg,
     } else if (!strcmp(name, "R")) {
         uint64_t r;
         if (!parse_size(arg, &r)) {
-            fprintf(stderr, "%s: invalid size '%s'\n", prog, arg);
+            fprintf(stderr, "%s: -R: invalid size '%s'\n", prog, arg);
             return 0;
         }
-        if (!user_cfg.is64) {
-            if (r < (16u << 20) || r > (4ull << 30)) {
-                fprintf(stderr, "%s: -R: size must be between 16M and 4G\n", prog);
-                return 0;
-            }
-            user_cfg.reserved_va = MIN(r, GUEST_LOW_TOP) & ~(GUEST_PAGE - 1);
+        uint64_t max = user_cfg.is64 ? GUEST_SPACE_MAX : 4ull << 30;
+        if (r < (16u << 20) || r > max) {
+            fprintf(stderr, "%s: -R: size must be between 16M and %s\n", prog,
+                    user_cfg.is64 ? "128T" : "4G");
+            return 0;
         }
+        user_cfg.reserved_va = MIN(r, user_cfg.is64 ? r : GUEST_LOW_TOP) &
+                               ~(GUEST_PAGE - 1);
     } else if (!strcmp(name, "d")) {
         o->log_items = arg;
     } else if (!strcmp(name, "D")) {
@@ -170,29 +178,54 @@ static int apply_option(Options *o, const char *name, const char *arg,
 #undef NEEDS_ARG
 }
 
-static const struct { const char *env, *opt; } env_options[] = {
-    { "EMU_LD_PREFIX", "L" }, { "EMU_STACK_SIZE", "s" }, { "EMU_CPU", "cpu" },
-    { "EMU_SET_ENV", "E" }, { "EMU_UNSET_ENV", "U" }, { "EMU_ARGV0", "0" },
-    { "EMU_GUEST_BASE", "B" }, { "EMU_RESERVED_VA", "R" }, { "EMU_LOG", "d" },
-    { "EMU_LOG_FILENAME", "D" }, { "EMU_PAGESIZE", "p" }, { "EMU_GDB", "g" },
-    { "EMU_JIT_BACKEND", "jit" },
+/* Options from the environment: EMU_NAME, or QEMU_NAME where QEMU's
+ * user-mode emulators document that variable.  A flag option is on when
+ * its variable is set at all. */
+static const struct {
+    const char *name, *opt;
+    bool qemu, flag;
+} env_options[] = {
+    { "LD_PREFIX", "L", true, false }, { "STACK_SIZE", "s", true, false },
+    { "CPU", "cpu", true, false }, { "SET_ENV", "E", true, false },
+    { "UNSET_ENV", "U", true, false }, { "ARGV0", "0", true, false },
+    { "GUEST_BASE", "B", true, false }, { "RESERVED_VA", "R", true, false },
+    { "LOG", "d", true, false }, { "LOG_FILENAME", "D", true, false },
+    { "PAGESIZE", "p", true, false }, { "GDB", "g", true, false },
+    { "STRACE", "strace", true, true }, { "SINGLESTEP", "singlestep", true, true },
+    { "VERSION", "version", true, true },
+    { "JIT_BACKEND", "jit", false, false },
 };
 
-static bool apply_env_options(Options *o, const char *prog)
+static const char *env_option(size_t i)
+{
+    char var[64];
+    g_snprintf(var, sizeof(var), "EMU_%s", env_options[i].name);
+    const char *v = getenv(var);
+    if (!v && env_options[i].qemu) {
+        g_snprintf(var, sizeof(var), "QEMU_%s", env_options[i].name);
+        v = getenv(var);
+    }
+    return v;
+}
+
+/* false: stop, with *status the exit status */
+static bool apply_env_options(Options *o, const char *prog, int *status)
 {
     for (size_t i = 0; i < G_N_ELEMENTS(env_options); i++) {
-        const char *v = getenv(env_options[i].env);
-        if (v && apply_option(o, env_options[i].opt, v, prog) <= 0) {
+        const char *v = env_option(i);
+        if (!v) {
+            continue;
+        }
+        int used = apply_option(o, env_options[i].opt,
+                                env_options[i].flag ? NULL : v, prog);
+        if (used <= 0) {
+            *status = used < 0 ? 0 : 1;
             return false;
         }
     }
-    if (getenv("EMU_STRACE")) {
-        user_cfg.strace = true;
-    }
-    if (getenv("EMU_SINGLESTEP")) {
-        o->singlestep = true;
-    }
-    g_unsetenv("EMU_GDB");  /* programs the guest runs must not wait */
+    /* programs the guest runs must not wait for gdb */
+    g_unsetenv("EMU_GDB");
+    g_unsetenv("QEMU_GDB");
     return true;
 }
 
@@ -423,6 +456,7 @@ static bool setup_logging(Options *o, GError **errp)
             g_strconcat(o->log_items, ",strace", NULL) : "strace", errp)) {
         return false;
     }
+    user_cfg.strace |= emu_log_enabled(EMU_LOG_STRACE);    /* -d strace */
     return true;
 }
 
@@ -458,8 +492,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s: %s\n", base, err->message);
         return 1;
     }
-    if (!apply_env_options(&o, base)) {
-        return 1;
+    int status;
+    if (!apply_env_options(&o, base, &status)) {
+        return status;
     }
     int prog = parse_args(argc, argv, &o, child_args);
     if (prog <= 0) {

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/shm.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -152,6 +153,21 @@ static int prot_locked(uint64_t addr)
     return -1;
 }
 
+uint64_t user_mem_area_end(uint64_t addr)
+{
+    uint64_t end = 0;
+    g_mutex_lock(&mem_lock);
+    for (guint i = 0; i < maps->len; i++) {
+        Mapping *m = &g_array_index(maps, Mapping, i);
+        if (addr >= m->start && addr < m->end) {
+            end = m->end;
+            break;
+        }
+    }
+    g_mutex_unlock(&mem_lock);
+    return end;
+}
+
 int user_mem_prot(uint64_t addr)
 {
     g_mutex_lock(&mem_lock);
@@ -238,7 +254,23 @@ static bool range_unowned(uint64_t start, uint64_t len)
     return unowned;
 }
 
-/* i386 guests: every guest address must stay below 4 GiB.  With
+/* True when the guest's mappings cover all of [start, start+len). */
+static bool range_owned(uint64_t start, uint64_t len)
+{
+    uint64_t at = start;
+    g_mutex_lock(&mem_lock);
+    for (guint i = 0; i < maps->len && at < start + len; i++) {
+        Mapping *m = &g_array_index(maps, Mapping, i);
+        if (m->start <= at && at < m->end) {
+            at = m->end;
+        }
+    }
+    g_mutex_unlock(&mem_lock);
+    return at >= start + len;
+}
+
+/* i386 guests (and x86_64 ones under -R): every guest address must stay
+ * below 4 GiB (the -R limit).  With
  * guest_base 0 the kernel would place mappings anywhere, so free space is
  * chosen here, top-down from below 4 GiB (as a 32-bit process's layout
  * under a 64-bit kernel), among the gaps of the guest's own map; a gap
@@ -270,10 +302,19 @@ uint64_t user_low_top(void)
     return user_cfg.reserved_va ? user_cfg.reserved_va : GUEST_LOW_TOP;
 }
 
-/* i386 guests: the range lies below 4 GiB (or the -R limit). */
+/* The emulator places the guest's mappings itself, below user_low_top():
+ * i386 guests, and x86_64 guests given -R (without it the kernel picks,
+ * anywhere in the 47-bit space, as for a native process). */
+static bool space_limited(void)
+{
+    return !user_cfg.is64 || user_cfg.reserved_va;
+}
+
+/* The range lies below 4 GiB for i386 guests, or the -R limit. */
 static bool beneath_top(uint64_t addr, uint64_t len)
 {
-    return user_cfg.is64 || (addr + len >= addr && addr + len <= user_low_top());
+    return !space_limited() ||
+           (addr + len >= addr && addr + len <= user_low_top());
 }
 
 static int64_t map_noreplace(uint64_t at, uint64_t len, int prot, int flags,
@@ -335,7 +376,7 @@ int64_t user_mmap(uint64_t addr, uint64_t len, int prot, int flags, int fd,
         mem_map(h2g(p), len, prot, flags, fd, off);
         return (int64_t)h2g(p);
     }
-    if (!user_cfg.is64 && !(flags & MAP_FIXED)) {
+    if (space_limited() && !(flags & MAP_FIXED)) {
         return mmap_low(addr, len, prot, flags, fd, off);
     }
     void *p = mmap(addr || (flags & MAP_FIXED) ? g2h(addr) : NULL, len, prot,
@@ -378,7 +419,7 @@ int64_t user_mremap(uint64_t old, uint64_t old_len, uint64_t new_len,
     if ((flags & MREMAP_FIXED) && !beneath_top(new_addr, new_len)) {
         return -ENOMEM;
     }
-    if (!user_cfg.is64 && (flags & MREMAP_MAYMOVE) && !(flags & MREMAP_FIXED)) {
+    if (space_limited() && (flags & MREMAP_MAYMOVE) && !(flags & MREMAP_FIXED)) {
         /* grow in place if possible, else move into low space we pick */
         if (beneath_top(old, new_len)) {
             p = mremap(g2h(old), old_len, new_len, 0);
@@ -421,6 +462,84 @@ int64_t user_mremap(uint64_t old, uint64_t old_len, uint64_t new_len,
     insert_locked(&moved);
     g_mutex_unlock(&mem_lock);
     return (int64_t)h2g(p);
+}
+
+/* ---- SysV shared memory: attached segments are guest mappings too ---- */
+
+static GHashTable *shm_sizes;   /* guest address -> attached length */
+
+/* Where an i386 guest's segment goes when it names no address: low space
+ * picked as for mmap, reserved, then replaced by the segment. */
+static int64_t shm_reserve_low(uint64_t len)
+{
+    return mmap_low(0, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+}
+
+int64_t user_shmat(int id, uint64_t addr, int flags)
+{
+    struct shmid_ds ds;
+    if (shmctl(id, IPC_STAT, &ds) < 0) {
+        return -errno;
+    }
+    uint64_t len = GUEST_PAGE_ALIGN(ds.shm_segsz);
+    if (addr && (flags & SHM_RND)) {
+        addr &= ~(GUEST_PAGE - 1);
+    }
+    if (addr && !beneath_top(addr, len)) {
+        return -EINVAL;
+    }
+    if (addr && (flags & SHM_REMAP) && range_owned(addr, len)) {
+        forget_code(addr, len);
+    } else if (addr) {
+        flags &= ~SHM_REMAP;    /* never over the emulator's own memory */
+    }
+    int64_t reserved = -1;
+    if (!addr && space_limited()) {
+        reserved = shm_reserve_low(len);
+        if (reserved < 0) {
+            return reserved;
+        }
+        addr = (uint64_t)reserved;
+        flags |= SHM_REMAP;
+    }
+    void *p = shmat(id, addr ? g2h(addr) : NULL, flags);
+    if (p == (void *)-1) {
+        int e = errno;
+        if (reserved >= 0) {
+            user_munmap((uint64_t)reserved, len);
+        }
+        return -e;
+    }
+    int prot = (flags & SHM_RDONLY) ? PROT_READ : PROT_READ | PROT_WRITE;
+    prot |= (flags & SHM_EXEC) ? PROT_EXEC : 0;
+    mem_map(h2g(p), len, prot, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    g_mutex_lock(&mem_lock);
+    if (!shm_sizes) {
+        shm_sizes = g_hash_table_new(g_direct_hash, g_direct_equal);
+    }
+    g_hash_table_insert(shm_sizes, GSIZE_TO_POINTER(h2g(p)),
+                        GSIZE_TO_POINTER(len));
+    g_mutex_unlock(&mem_lock);
+    return (int64_t)h2g(p);
+}
+
+int64_t user_shmdt(uint64_t addr)
+{
+    if (shmdt(g2h(addr)) < 0) {
+        return -errno;
+    }
+    g_mutex_lock(&mem_lock);
+    uint64_t len = shm_sizes ? GPOINTER_TO_SIZE(g_hash_table_lookup(
+                                   shm_sizes, GSIZE_TO_POINTER(addr))) : 0;
+    if (len) {
+        g_hash_table_remove(shm_sizes, GSIZE_TO_POINTER(addr));
+    }
+    g_mutex_unlock(&mem_lock);
+    if (len) {
+        forget_code(addr, len);
+        user_mem_clear(addr, len);
+    }
+    return 0;
 }
 
 void user_brk_init(uint64_t start)

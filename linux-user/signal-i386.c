@@ -55,6 +55,8 @@ enum {
 };
 
 #define SA_RESTORER_ 0x04000000u
+#define USER_CS 0x23
+#define USER_DS 0x2b
 #define NR_SIGRETURN 119
 #define NR_RT_SIGRETURN 173
 
@@ -103,9 +105,57 @@ void user_i386_siginfo(void *dst, const siginfo_t *info)
     put32(d + 20, get32(s + 24));
 }
 
-/* Saves the FPU state at fp (a guest address): the legacy header the
- * kernel fills (control, status and tag words, magic 0 = FXSR data
- * follows) and the FXSAVE image. */
+/* The full x87 tag word from FXSAVE's abridged one: per physical
+ * register 0 valid, 1 zero, 2 special (NaN, infinity, denormal,
+ * unnormal), 3 empty; the registers in the image are in stack order. */
+static uint32_t full_tag_word(const uint8_t *fx)
+{
+    unsigned top = (fx[3] >> 3) & 7;     /* FSW bits 11..13 */
+    uint32_t tag = 0xffff0000u;
+    for (unsigned phys = 0; phys < 8; phys++) {
+        unsigned t = 3;
+        if ((fx[4] >> phys) & 1) {
+            const uint8_t *st = fx + 32 + 16 * ((phys - top) & 7);
+            uint64_t mant;
+            uint16_t exp;
+            memcpy(&mant, st, 8);
+            memcpy(&exp, st + 8, 2);
+            exp &= 0x7fff;
+            t = exp == 0x7fff ? 2 : exp == 0 ? (mant ? 2 : 1)
+                                             : (mant >> 63) ? 0 : 2;
+        }
+        tag |= t << (2 * phys);
+    }
+    return tag;
+}
+
+/* The legacy (FSAVE-format) header of _fpstate_32 from the FXSAVE image
+ * at fx, as a 64-bit kernel fills it for a 32-bit process: control,
+ * status and full tag words, instruction and operand pointers (with the
+ * process's CS and DS, which the 64-bit image does not hold), the eight
+ * registers, the status word again, and magic 0: FXSR data follows. */
+static void put_fsave_header(const EmuCpuClass *cls, void *env, uint8_t *f,
+                             const uint8_t *fx)
+{
+    uint16_t cw, sw;
+    memcpy(&cw, fx, 2);
+    memcpy(&sw, fx + 2, 2);
+    put32(f, 0xffff0000u | cw);
+    put32(f + 4, 0xffff0000u | sw);
+    put32(f + 8, full_tag_word(fx));
+    put32(f + 12, get32(fx + 8));                   /* ipoff */
+    put32(f + 16, (uint32_t)cls->get_reg(env, EMU_X86_CS));
+    put32(f + 20, get32(fx + 16));                  /* dataoff */
+    put32(f + 24, 0xffff0000u | (uint32_t)cls->get_reg(env, EMU_X86_DS));
+    for (unsigned i = 0; i < 8; i++) {   /* _st[i]: 10 bytes each */
+        memcpy(f + 28 + 10 * i, fx + 32 + 16 * i, 10);
+    }
+    memcpy(f + 108, &sw, 2);                        /* status */
+    memset(f + 110, 0, 2);                          /* magic: FXSR */
+}
+
+/* Saves the FPU state at fp (a guest address): the legacy header and
+ * the FXSAVE image. */
 static void save_fpstate(const EmuCpuClass *cls, void *env, uint64_t fp)
 {
     uint8_t *f = g2h(fp);
@@ -115,19 +165,7 @@ static void save_fpstate(const EmuCpuClass *cls, void *env, uint64_t fp)
     }
     uint8_t *fx = f + FP_LEGACY;
     cls->fp_save(env, fx);
-    uint16_t cw, sw;
-    memcpy(&cw, fx, 2);
-    memcpy(&sw, fx + 2, 2);
-    put32(f, 0xffff0000u | cw);
-    put32(f + 4, 0xffff0000u | sw);
-    uint32_t tag = 0xffff0000u;          /* full tags: empty unless in use */
-    for (unsigned i = 0; i < 8; i++) {
-        tag |= ((fx[4] >> i) & 1 ? 0u : 3u) << (2 * i);
-    }
-    put32(f + 8, tag);
-    for (unsigned i = 0; i < 8; i++) {   /* _st[i]: 10 bytes each */
-        memcpy(f + 28 + 10 * i, fx + 32 + 16 * i, 10);
-    }
+    put_fsave_header(cls, env, f, fx);
 }
 
 static void save_sigcontext(const EmuCpuClass *cls, void *env, uint8_t *sc,
@@ -152,6 +190,18 @@ static void put_retcode(uint8_t *p, bool rt)
     static const uint8_t plain[8] = { 0x58, 0xb8, NR_SIGRETURN, 0, 0, 0, 0xcd, 0x80 };
     static const uint8_t rtc[8] = { 0xb8, NR_RT_SIGRETURN, 0, 0, 0, 0xcd, 0x80, 0 };
     memcpy(p, rt ? rtc : plain, 8);
+}
+
+/* The handler runs with the flat user data segment in DS and ES, and
+ * the user code and stack segments, whatever the interrupted code had;
+ * FS and GS stay.  (Only the selectors: the CPU interface cannot set the
+ * hidden DS/ES bases, so a based DS stays based in the handler.) */
+static void enter_handler_segments(const EmuCpuClass *cls, void *env)
+{
+    cls->set_reg(env, EMU_X86_DS, USER_DS);
+    cls->set_reg(env, EMU_X86_ES, USER_DS);
+    cls->set_reg(env, EMU_X86_CS, USER_CS);
+    cls->set_reg(env, EMU_X86_SS, USER_DS);
 }
 
 void user_i386_build_frame(EmuJitCpu *cpu, int sig, const siginfo_t *info,
@@ -191,11 +241,44 @@ void user_i386_build_frame(EmuJitCpu *cpu, int sig, const siginfo_t *info,
     }
     cls->set_reg(env, EMU_X86_RSP, frame);
     cls->set_reg(env, EMU_X86_RIP, (uint32_t)ga->handler);
+    enter_handler_segments(cls, env);
     cls->set_reg(env, EMU_X86_RAX, (uint64_t)sig);  /* regparm(3) handlers */
     cls->set_reg(env, EMU_X86_RDX, rt ? frame + RT_INFO : 0);
     cls->set_reg(env, EMU_X86_RCX, rt ? frame + RT_UC : 0);
     uint64_t fl = cls->get_reg(env, EMU_X86_EFLAGS);
     cls->set_reg(env, EMU_X86_EFLAGS, fl & ~(uint64_t)0x500);  /* DF, TF */
+}
+
+/* sigreturn reloads the segment registers from the frame with the user
+ * privilege level forced, as the kernel does; FS and GS take their base
+ * from the descriptor (a TLS slot of set_thread_area, or 0).  DS/ES:
+ * selectors only, as above. */
+static void restore_segments(const EmuCpuClass *cls, void *env,
+                             const uint8_t *sc)
+{
+    static const struct { int word, reg, base; } segs[] = {
+        { SC_GS, EMU_X86_GS, EMU_X86_GS_BASE }, { SC_FS, EMU_X86_FS, EMU_X86_FS_BASE },
+        { SC_ES, EMU_X86_ES, -1 }, { SC_DS, EMU_X86_DS, -1 },
+        { SC_CS, EMU_X86_CS, -1 }, { SC_SS, EMU_X86_SS, -1 },
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(segs); i++) {
+        uint16_t sel = (uint16_t)(get32(sc + 4 * segs[i].word) | 3);
+        cls->set_reg(env, segs[i].reg, sel);
+        if (segs[i].base >= 0) {
+            unsigned idx = sel >> 3;
+            bool gdt = !(sel & 4) && idx < 16;
+            cls->set_reg(env, segs[i].base,
+                         gdt ? cls->get_reg(env, EMU_X86_DESC_BASE + (int)idx) : 0);
+        }
+    }
+}
+
+/* Only the arithmetic flags, DF, TF, AC and RF come back from the frame. */
+static void restore_eflags(const EmuCpuClass *cls, void *env, uint32_t fl)
+{
+    const uint32_t fix = 0x40000 | 0x10000 | 0x800 | 0x400 | 0x100 | 0xd5;
+    uint64_t cur = cls->get_reg(env, EMU_X86_EFLAGS);
+    cls->set_reg(env, EMU_X86_EFLAGS, (cur & ~(uint64_t)fix) | (fl & fix));
 }
 
 static void restore_sigcontext(const EmuCpuClass *cls, void *env,
@@ -205,7 +288,8 @@ static void restore_sigcontext(const EmuCpuClass *cls, void *env,
         cls->set_reg(env, sc_reg[i], get32(sc + 4 * i));
     }
     cls->set_reg(env, EMU_X86_RIP, get32(sc + 4 * SC_EIP));
-    cls->set_reg(env, EMU_X86_EFLAGS, get32(sc + 4 * SC_EFL));
+    restore_eflags(cls, env, get32(sc + 4 * SC_EFL));
+    restore_segments(cls, env, sc);
     uint32_t fp = get32(sc + 4 * SC_FPSTATE);
     if (fp && cls->fp_restore) {
         uint16_t magic;

@@ -68,31 +68,30 @@ static const char *const aliases[][2] = {
     { "sched_rr_get_interval_time64", "sched_rr_get_interval" },
     { "mq_timedsend_time64", "mq_timedsend" },
     { "mq_timedreceive_time64", "mq_timedreceive" },
-    { "sendfile64", "sendfile" },
+    { "sendfile64", "sendfile" }, { "semtimedop_time64", "semtimedop" },
 };
 
 /* Same name on both, different layout or meaning, not converted below. */
 static const char *const unsupported[] = {
-    "getdents", "readdir", "ipc", "stime", "utime", "futimesat",
-    "ptrace", "sysctl", "_sysctl", "adjtimex", "clock_adjtime",
-    "clock_adjtime64", "io_setup", "io_submit",
-    "io_getevents", "io_pgetevents", "io_pgetevents_time64", "mq_notify",
-    "mq_getsetattr", "mq_timedsend", "mq_timedreceive",
-    "semtimedop", "semtimedop_time64",
-    "kexec_load", "get_robust_list", "set_robust_list",
-    "rt_sigqueueinfo", "rt_tgsigqueueinfo", "sigpending", "sigsuspend",
-    "sched_rr_get_interval", "clock_settime", "settimeofday", "process_vm_readv", "process_vm_writev",
+    "readdir", "stime", "ptrace", "sysctl", "_sysctl", "adjtimex",
+    "clock_adjtime", "clock_adjtime64", "io_setup", "io_submit",
+    "io_getevents", "io_pgetevents", "io_pgetevents_time64", "io_cancel",
+    "kexec_load", "kexec_file_load",
+    "process_vm_readv", "process_vm_writev",
     "move_pages", "migrate_pages", "get_mempolicy", "set_mempolicy", "mbind",
     "vm86", "vm86old", "modify_ldt", "uselib", "signal", "sgetmask",
     "ssetmask", "olduname", "oldolduname", "oldstat", "oldfstat",
-    "oldlstat", "stat", "lstat", "fstat", "preadv2",
-    "pwritev2", "lookup_dcookie", "keyctl", "sendfile", "clone3",
-    "kexec_file_load", "rseq",
+    "oldlstat", "stat", "lstat", "fstat",
+    "lookup_dcookie", "keyctl", "clone3", "rseq",
     /* longs, pointers or split 64-bit values inside */
-    "msgctl", "semctl", "shmctl", "msgsnd", "msgrcv", "mq_open",
-    "sync_file_range", "vmsplice", "process_madvise", "seccomp",
-    "fanotify_mark", "io_cancel", "ustat",
-    /* the 16-bit uid/gid calls (glibc uses the *32 ones) */
+    "vmsplice", "process_madvise", "seccomp", "fanotify_mark", "ustat",
+    /* converted in ipc-i386.c and compat-i386.c; never passed through */
+    "ipc", "shmat", "shmdt", "shmctl", "semctl", "msgctl", "msgsnd", "msgrcv",
+    "mq_open", "mq_getsetattr", "mq_notify", "mq_timedsend",
+    "mq_timedreceive", "getdents", "set_robust_list", "get_robust_list",
+    "rt_sigqueueinfo", "rt_tgsigqueueinfo", "sync_file_range", "utime",
+    "futimesat", "sched_rr_get_interval", "clock_settime", "settimeofday",
+    "sigpending", "sigsuspend", "preadv2", "pwritev2", "sendfile",
     "chown", "lchown", "fchown", "setuid", "setgid", "setreuid", "setregid",
     "setresuid", "setresgid", "getresuid", "getresgid", "getgroups",
     "setgroups", "setfsuid", "setfsgid", "getuid", "getgid", "geteuid",
@@ -379,18 +378,23 @@ static int64_t sys_gettime32(int64_t nr64, uint32_t a[6])
 }
 
 /* struct sigevent: sigval (4 bytes on i386), signo, notify, thread id */
+void user_i386_sigevent(uint32_t gev, struct sigevent *ev)
+{
+    int32_t w[4];
+    memcpy(w, P(gev), sizeof(w));
+    memset(ev, 0, sizeof(*ev));
+    ev->sigev_value.sival_ptr = (void *)(uintptr_t)(uint32_t)w[0];
+    ev->sigev_signo = w[1];
+    ev->sigev_notify = w[2];
+    ev->_sigev_un._tid = w[3];
+}
+
 static int64_t sys_timer_create(int64_t nr64, uint32_t clk, uint32_t gev,
                                 uint32_t id)
 {
     struct sigevent ev;
     if (gev) {
-        int32_t w[4];
-        memcpy(w, P(gev), sizeof(w));
-        memset(&ev, 0, sizeof(ev));
-        ev.sigev_value.sival_ptr = (void *)(uintptr_t)(uint32_t)w[0];
-        ev.sigev_signo = w[1];
-        ev.sigev_notify = w[2];
-        ev._sigev_un._tid = w[3];
+        user_i386_sigevent(gev, &ev);
     }
     return host_result(syscall(nr64, (int)clk, gev ? &ev : NULL, P(id)));
 }
@@ -537,6 +541,21 @@ static int64_t sys_rwv(bool write, int fd, uint32_t iov, uint32_t n,
     } else {
         r = write ? pwritev(fd, v, (int)n, off) : preadv(fd, v, (int)n, off);
     }
+    int e = errno;
+    g_free(v);
+    return r < 0 ? -e : r;
+}
+
+/* preadv2, pwritev2: offset -1 is the file position */
+static int64_t sys_rwv2(bool write, int fd, uint32_t iov, uint32_t n,
+                        int64_t off, int flags)
+{
+    struct iovec *v = iov_in(iov, n);
+    if (!v) {
+        return -EINVAL;
+    }
+    ssize_t r = write ? pwritev2(fd, v, (int)n, off, flags)
+                      : preadv2(fd, v, (int)n, off, flags);
     int e = errno;
     g_free(v);
     return r < 0 ? -e : r;
@@ -786,63 +805,111 @@ static size_t cmsg_to_guest(struct msghdr *m, uint8_t *g, size_t gcap)
     return MIN(gi, gcap);
 }
 
-static int64_t sys_msg(bool send, int fd, uint32_t gmsg, int flags)
+enum { CTL_HOST_SIZE = 4096 };
+
+/* A guest msghdr as a host one; its iovec and control buffer are
+ * allocated (msg_release frees them).  False: too many iovecs. */
+static bool msg_in(uint32_t gmsg, bool send, struct msghdr *m)
 {
     Msg32 g;
     memcpy(&g, P(gmsg), sizeof(g));
     struct iovec *v = iov_in(g.iov, g.iovlen);
     if (!v) {
-        return -EINVAL;
+        return false;
     }
-    uint8_t ctl[4096] __attribute__((aligned(8)));
-    struct msghdr m = {
+    *m = (struct msghdr){
         .msg_name = g.name ? P(g.name) : NULL, .msg_namelen = g.namelen,
         .msg_iov = v, .msg_iovlen = g.iovlen,
-        .msg_control = g.controllen ? ctl : NULL,
     };
-    if (send) {
-        m.msg_controllen = g.controllen ?
-            cmsg_to_host(P(g.control), g.controllen, ctl, sizeof(ctl)) : 0;
-        if (!m.msg_controllen) {
-            m.msg_control = NULL;
+    if (g.controllen) {
+        uint8_t *ctl = g_malloc0(CTL_HOST_SIZE);
+        m->msg_control = ctl;
+        m->msg_controllen = send ? cmsg_to_host(P(g.control), g.controllen,
+                                                ctl, CTL_HOST_SIZE)
+                                 : CTL_HOST_SIZE;
+        if (!m->msg_controllen) {
+            g_free(ctl);
+            m->msg_control = NULL;
         }
-    } else {
-        m.msg_controllen = g.controllen ? sizeof(ctl) : 0;
+    }
+    return true;
+}
+
+/* After a receive: name length, control messages and flags back */
+static void msg_out(uint32_t gmsg, struct msghdr *m)
+{
+    Msg32 *out = P(gmsg);
+    uint32_t gctl = out->control, gctl_len = out->controllen;
+    out->namelen = m->msg_namelen;
+    out->controllen = gctl_len && m->msg_control && m->msg_controllen ?
+        (uint32_t)cmsg_to_guest(m, P(gctl), gctl_len) : 0;
+    out->flags = (uint32_t)m->msg_flags;
+}
+
+static void msg_release(struct msghdr *m)
+{
+    g_free(m->msg_iov);
+    g_free(m->msg_control);
+}
+
+static int64_t sys_msg(bool send, int fd, uint32_t gmsg, int flags)
+{
+    struct msghdr m;
+    if (!msg_in(gmsg, send, &m)) {
+        return -EINVAL;
     }
     ssize_t r = send ? sendmsg(fd, &m, flags) : recvmsg(fd, &m, flags);
     int err = errno;
-    g_free(v);
-    if (r < 0) {
-        return -err;
+    if (r >= 0 && !send) {
+        msg_out(gmsg, &m);
     }
-    if (!send) {
-        Msg32 *out = P(gmsg);
-        out->namelen = m.msg_namelen;
-        out->controllen = g.controllen && m.msg_controllen ?
-            (uint32_t)cmsg_to_guest(&m, P(g.control), g.controllen) : 0;
-        out->flags = (uint32_t)m.msg_flags;
-    }
-    return r;
+    msg_release(&m);
+    return r < 0 ? -err : r;
 }
 
-/* sendmmsg and recvmmsg (without recvmmsg's timeout) as a loop over
- * sendmsg/recvmsg: struct mmsghdr is a msghdr and a 32-bit length. */
-static int64_t sys_mmsg(bool send, int fd, uint32_t vec, uint32_t n, int flags)
+/* sendmmsg and recvmmsg: the host's own call on converted headers (so
+ * recvmmsg's timeout behaves as the kernel's: checked after each
+ * datagram, the time left written back).  struct mmsghdr is a msghdr
+ * and a 32-bit length; ts is a 32-bit or 64-bit timespec, or 0. */
+static int64_t sys_mmsg(bool send, int fd, uint32_t vec, uint32_t n, int flags,
+                        uint32_t ts, bool time32)
 {
-    uint32_t done = 0;
-    for (; done < n && done < 1024; done++) {
-        uint32_t at = vec + done * (uint32_t)(sizeof(Msg32) + 4);
-        int64_t r = sys_msg(send, fd, at, flags);
-        if (r < 0) {
-            return done ? (int64_t)done : r;
+    enum { MMSG32 = sizeof(Msg32) + 4 };
+    n = MIN(n, 1024u);                  /* UIO_MAXIOV, as the kernel */
+    struct mmsghdr *h = g_new0(struct mmsghdr, n + 1);
+    uint32_t ok = 0;
+    while (ok < n && msg_in(vec + ok * MMSG32, send, &h[ok].msg_hdr)) {
+        ok++;
+    }
+    struct timespec t, *tp = NULL;
+    if (ts) {
+        t = time32 ? ts_in(ts) : *(struct timespec *)P(ts);
+        tp = &t;
+    }
+    /* a header with too many iovecs ends the vector there */
+    bool bad = ok < n && ok == 0;
+    int r = bad ? -1 : send ? sendmmsg(fd, h, ok, flags)
+                            : recvmmsg(fd, h, ok, flags, tp);
+    int err = bad ? EINVAL : errno;
+    for (int i = 0; i < r; i++) {
+        if (!send) {
+            msg_out(vec + (uint32_t)i * MMSG32, &h[i].msg_hdr);
         }
-        uint32_t len = (uint32_t)r;
-        memcpy((uint8_t *)P(at) + sizeof(Msg32), &len, 4);
-        if (!send && (flags & MSG_WAITFORONE)) {
-            flags |= MSG_DONTWAIT;
+        memcpy((uint8_t *)P(vec + (uint32_t)i * MMSG32) + sizeof(Msg32),
+               &h[i].msg_len, 4);
+    }
+    if (r > 0 && tp) {
+        if (time32) {
+            ts_out(ts, tp);
+        } else {
+            memcpy(P(ts), tp, sizeof(*tp));
         }
     }
-    return done;
+    for (uint32_t i = 0; i < ok; i++) {
+        msg_release(&h[i].msg_hdr);
+    }
+    g_free(h);
+    return r < 0 ? -err : r;
 }
 
 /* socketcall numbers (linux/net.h) to call names */
@@ -871,8 +938,8 @@ static int64_t sys_socket_op(int op, const uint32_t *a)
     case 17: return sys_msg(false, (int)a[0], a[1], (int)a[2]);
     case 18: r = accept4((int)a[0], a[1] ? P(a[1]) : NULL,
                          a[2] ? P(a[2]) : NULL, (int)a[3]); break;
-    case 19: return sys_mmsg(false, (int)a[0], a[1], a[2], (int)a[3]);
-    case 20: return sys_mmsg(true, (int)a[0], a[1], a[2], (int)a[3]);
+    case 19: return sys_mmsg(false, (int)a[0], a[1], a[2], (int)a[3], a[4], true);
+    case 20: return sys_mmsg(true, (int)a[0], a[1], a[2], (int)a[3], 0, false);
     default: return -ENOSYS;
     }
     return host_result(r);
@@ -1178,6 +1245,10 @@ static int64_t dispatch(EmuJitCpu *cpu, uint32_t nr, uint32_t a[6], bool *keep_e
     if (IS("preadv") || IS("pwritev")) {
         return sys_rwv(IS("pwritev"), s32, a[1], a[2], (int64_t)pair64(a[3], a[4]));
     }
+    if (IS("preadv2") || IS("pwritev2")) {
+        return sys_rwv2(IS("pwritev2"), s32, a[1], a[2],
+                        (int64_t)pair64(a[3], a[4]), (int)a[5]);
+    }
     if (IS("pread64")) return host_result(pread(s32, P(a[1]), a[2], (off_t)pair64(a[3], a[4])));
     if (IS("pwrite64")) return host_result(pwrite(s32, P(a[1]), a[2], (off_t)pair64(a[3], a[4])));
     if (IS("lseek")) return host_result(lseek(s32, (int32_t)a[1], (int)a[2]));
@@ -1205,7 +1276,11 @@ static int64_t dispatch(EmuJitCpu *cpu, uint32_t nr, uint32_t a[6], bool *keep_e
     /* sockets */
     if (IS("socketcall")) return sys_socketcall(s32, a[1]);
     if (IS("recvmmsg_time64")) {
-        return sys_mmsg(false, s32, a[1], a[2], (int)a[3]);
+        return sys_mmsg(false, s32, a[1], a[2], (int)a[3], a[4], false);
+    }
+    int64_t r;
+    if (user_i386_ipc(n, a, &r) || user_i386_compat(cpu, n, a, &r)) {
+        return r;
     }
     int sop = socket_op_of(n);
     if (sop) {

@@ -20,6 +20,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #define ARCH_SET_GS 0x1001
@@ -343,26 +344,114 @@ static int64_t clone_thread(EmuJitCpu *parent, uint64_t flags, uint64_t newsp,
 /* vfork runs as fork (the child gets a copy of the memory, not the
  * parent's), but the parent waits, as it would, until the child execs or
  * exits: it reads a close-on-exec pipe whose writing end only the child
- * keeps, up among the high descriptors the guest is unlikely to use. */
-static void vfork_pipe(int fds[2])
+ * keeps, up among the high descriptors the guest is unlikely to use.
+ *
+ * What a vfork child writes into the parent's live stack (from the
+ * parent's stack pointer to the top of its stack area) reaches the
+ * parent: posix_spawn's child reports a failed exec there.  A child that
+ * exits without exec asks the parent over that pipe, and waits for the
+ * answer on a second one; the parent reads the range from the child
+ * (process_vm_readv: a parent may read its child) and takes every byte
+ * that differs from its snapshot of the range at vfork time, so writes
+ * by the parent's other threads in the meantime are kept.  A sharing
+ * vfork is not done: the child would run the emulator on the parent
+ * thread's host TLS (the JIT's and the syscall layer's per-thread state,
+ * glibc's own), which the suspended parent still owns. */
+typedef struct VforkPipes {
+    int done[2];                /* child -> parent; EOF: exec or exit */
+    int ack[2];                 /* parent -> child: stack taken */
+} VforkPipes;
+
+static struct {
+    bool active;                /* in a vfork child, before its exec */
+    int done_fd, ack_fd;
+} vfork_child;
+
+static int high_cloexec_fd(int fd)
 {
-    int p[2];
-    fds[0] = fds[1] = -1;
-    if (pipe2(p, O_CLOEXEC) == 0) {
-        fds[0] = fcntl(p[0], F_DUPFD_CLOEXEC, 900);
-        fds[1] = fcntl(p[1], F_DUPFD_CLOEXEC, 900);
-        close(p[0]);
-        close(p[1]);
+    int h = fcntl(fd, F_DUPFD_CLOEXEC, 900);
+    close(fd);
+    return h;
+}
+
+static void vfork_pipe(VforkPipes *v)
+{
+    int p[2], a[2];
+    v->done[0] = v->done[1] = v->ack[0] = v->ack[1] = -1;
+    if (pipe2(p, O_CLOEXEC) == 0 && pipe2(a, O_CLOEXEC) == 0) {
+        v->done[0] = high_cloexec_fd(p[0]);
+        v->done[1] = high_cloexec_fd(p[1]);
+        v->ack[0] = high_cloexec_fd(a[0]);
+        v->ack[1] = high_cloexec_fd(a[1]);
     }
 }
 
-static void vfork_wait(int fds[2])
+static void vfork_close(VforkPipes *v)
+{
+    for (int i = 0; i < 2; i++) {
+        close(v->done[i]);
+        close(v->ack[i]);
+    }
+}
+
+/* The child's bytes of [start, start + len) that differ from snap */
+static void take_child_stack(pid_t child, uint64_t start, const uint8_t *snap,
+                             size_t len)
+{
+    uint8_t *mine = g2h(start), *theirs = g_try_malloc(len);
+    struct iovec local = { theirs, len }, remote = { g2h(start), len };
+    if (theirs && process_vm_readv(child, &local, 1, &remote, 1, 0) ==
+                  (ssize_t)len) {
+        for (size_t i = 0; i < len; i++) {
+            if (theirs[i] != snap[i]) {
+                mine[i] = theirs[i];
+            }
+        }
+    }
+    g_free(theirs);
+}
+
+static void vfork_wait(VforkPipes *v, pid_t child, uint64_t sp,
+                       const uint8_t *snap, size_t len)
 {
     char c;
-    close(fds[1]);
-    while (fds[0] >= 0 && (read(fds[0], &c, 1) > 0 || errno == EINTR)) {
+    close(v->done[1]);
+    close(v->ack[0]);
+    ssize_t n;
+    while (v->done[0] >= 0 && ((n = read(v->done[0], &c, 1)) > 0 ||
+                               (n < 0 && errno == EINTR))) {
+        if (n > 0 && snap) {
+            take_child_stack(child, sp, snap, len);
+        }
+        if (n > 0 && write(v->ack[1], &c, 1) < 0) {
+            break;
+        }
     }
-    close(fds[0]);
+    close(v->done[0]);
+    close(v->ack[1]);
+}
+
+/* In a vfork child about to exit: the parent takes its stack first. */
+static void vfork_child_exit(void)
+{
+    char c = 'x';
+    if (!vfork_child.active) {
+        return;
+    }
+    vfork_child.active = false;
+    if (write(vfork_child.done_fd, &c, 1) == 1) {
+        while (read(vfork_child.ack_fd, &c, 1) < 0 && errno == EINTR) {
+        }
+    }
+}
+
+/* The parent's live stack: its stack pointer to the end of that area */
+static uint8_t *snapshot_stack(EmuJitCpu *cpu, uint64_t *sp, size_t *len)
+{
+    *sp = emu_jit_cpu_class(cpu)->get_reg(emu_jit_cpu_env(cpu), EMU_X86_RSP);
+    uint64_t end = user_mem_area_end(*sp);
+    *len = end > *sp ? (size_t)(end - *sp) : 0;
+    return *len && *len <= (64u << 20) ? g_memdup2(g2h(*sp), *len) : NULL;
 }
 
 static int64_t clone_process(EmuJitCpu *cpu, uint64_t flags, uint64_t newsp,
@@ -370,20 +459,32 @@ static int64_t clone_process(EmuJitCpu *cpu, uint64_t flags, uint64_t newsp,
 {
     const EmuCpuClass *cls = emu_jit_cpu_class(cpu);
     void *env = emu_jit_cpu_env(cpu);
-    int vfork_fds[2] = { -1, -1 };
+    VforkPipes vp = { { -1, -1 }, { -1, -1 } };
+    uint64_t sp = 0;
+    size_t len = 0;
+    uint8_t *snap = NULL;
     if (flags & CLONE_VFORK) {
-        vfork_pipe(vfork_fds);
+        vfork_pipe(&vp);
+        snap = snapshot_stack(cpu, &sp, &len);
     }
     fflush(NULL);
     pid_t pid = fork();
     if (pid < 0) {
         int e = errno;
-        close(vfork_fds[0]);
-        close(vfork_fds[1]);
+        vfork_close(&vp);
+        g_free(snap);
         return -e;
     }
     if (pid == 0) {
-        close(vfork_fds[0]);
+        close(vp.done[0]);
+        close(vp.ack[1]);
+        vfork_child.active = (flags & CLONE_VFORK) && vp.done[1] >= 0;
+        vfork_child.done_fd = vp.done[1];
+        vfork_child.ack_fd = vp.ack[0];
+        g_free(snap);
+        if (!user_cfg.is64) {
+            user_i386_robust_forget();
+        }
         if (newsp) {
             cls->set_reg(env, EMU_X86_RSP, newsp);
         }
@@ -403,8 +504,9 @@ static int64_t clone_process(EmuJitCpu *cpu, uint64_t flags, uint64_t newsp,
         *(int32_t *)g2h(ptid) = pid;
     }
     if (flags & CLONE_VFORK) {
-        vfork_wait(vfork_fds);
+        vfork_wait(&vp, pid, sp, snap, len);
     }
+    g_free(snap);
     return pid;
 }
 
@@ -422,6 +524,9 @@ int64_t user_clone(EmuJitCpu *cpu, uint64_t flags, uint64_t newsp,
 
 static G_GNUC_NORETURN void thread_exit(int status)
 {
+    if (!user_cfg.is64) {
+        user_i386_robust_exit();    /* x86_64 lists: the host kernel's */
+    }
     if (clear_child_tid) {
         __atomic_store_n((int32_t *)g2h(clear_child_tid), 0, __ATOMIC_SEQ_CST);
         syscall(SYS_futex, g2h(clear_child_tid), FUTEX_WAKE, INT32_MAX, NULL,
@@ -429,6 +534,7 @@ static G_GNUC_NORETURN void thread_exit(int status)
     }
     if (__atomic_sub_fetch(&live_threads, 1, __ATOMIC_SEQ_CST) == 0) {
         user_gdb_exit(status);      /* the last thread: the process ends */
+        vfork_child_exit();
         fflush(NULL);
         _exit(status);
     }
@@ -475,7 +581,11 @@ static int64_t syscall_switch(EmuJitCpu *cpu, int64_t nr, uint64_t a1,
     case SYS_mremap: return user_mremap(a1, a2, a3, (int)a4, a5);
     case SYS_exit: thread_exit((int)a1);
     case SYS_exit_group:
+        if (!user_cfg.is64) {
+            user_i386_robust_exit();
+        }
         user_gdb_exit((int)a1);         /* gdb hears of it first */
+        vfork_child_exit();
         fflush(NULL);
         _exit((int)a1);
     case SYS_arch_prctl: return sys_arch_prctl(cpu, (int)a1, a2);
@@ -497,8 +607,9 @@ static int64_t syscall_switch(EmuJitCpu *cpu, int64_t nr, uint64_t a1,
     case SYS_readlink: return sys_readlinkat(AT_FDCWD, a1, a2, a3);
     case SYS_readlinkat: return sys_readlinkat((int)a1, a2, a3, a4);
     case SYS_ptrace: return -EPERM;
-    case SYS_shmat: case SYS_shmdt: case SYS_modify_ldt:
-        return -ENOSYS;
+    case SYS_shmat: return user_shmat((int)a1, a2, (int)a3);
+    case SYS_shmdt: return user_shmdt(a1);
+    case SYS_modify_ldt: return -ENOSYS;
     default:
         return passthrough(nr, a1, a2, a3, a4, a5, a6);
     }

@@ -21,6 +21,8 @@
  * above GUEST_LOW_MIN (the first 64 KiB stay unmapped, like mmap_min_addr) */
 #define GUEST_LOW_TOP 0xffffe000ull
 #define GUEST_LOW_MIN 0x10000ull
+/* x86_64 guests: the largest -R (the 47-bit user address space) */
+#define GUEST_SPACE_MAX (1ull << 47)
 
 typedef struct UserImage {
     uint64_t entry;             /* of the program itself */
@@ -43,7 +45,7 @@ typedef struct UserConfig {
     char *emu_path;             /* this emulator, for execve */
     char **emu_args;            /* options to pass to children on execve */
     bool strace;
-    uint64_t reserved_va;       /* -R: i386 guest address space size */
+    uint64_t reserved_va;       /* -R: guest address space size, 0: all */
 } UserConfig;
 
 extern UserConfig user_cfg;
@@ -63,6 +65,7 @@ void user_mem_set(uint64_t start, uint64_t len, int prot);
 void user_mem_clear(uint64_t start, uint64_t len);
 void user_mem_name(uint64_t start, uint64_t len, const char *name);
 int user_mem_prot(uint64_t addr);           /* -1: unmapped */
+uint64_t user_mem_area_end(uint64_t addr);  /* 0: unmapped */
 int64_t user_mmap(uint64_t addr, uint64_t len, int prot, int flags, int fd,
                   int64_t off);
 int64_t user_munmap(uint64_t addr, uint64_t len);
@@ -74,6 +77,8 @@ void user_brk_init(uint64_t start);
 bool user_smc_fault(uint64_t addr);
 bool user_smc_unprotect_all(void);
 uint64_t user_low_top(void);
+int64_t user_shmat(int id, uint64_t addr, int flags);
+int64_t user_shmdt(uint64_t addr);
 char *user_maps_text(void);
 
 /* syscall.c */
@@ -125,6 +130,18 @@ void user_i386_build_frame(EmuJitCpu *cpu, int sig, const siginfo_t *info,
                            const GuestStack *st);
 int64_t user_i386_sigreturn(EmuJitCpu *cpu, bool rt);
 void user_i386_siginfo(void *dst, const siginfo_t *info);
+void user_i386_sigevent(uint32_t gev, struct sigevent *ev);
+
+/* ipc-i386.c: SysV IPC (ipc(2) and the direct calls) and mq_*; false
+ * when the call is none of them */
+bool user_i386_ipc(const char *name, const uint32_t a[6], int64_t *r);
+
+/* compat-i386.c: the old i386 calls (getdents, 16-bit uids, robust
+ * futex lists walked at thread exit, ...); false when not one of them */
+bool user_i386_compat(EmuJitCpu *cpu, const char *name, const uint32_t a[6],
+                      int64_t *r);
+void user_i386_robust_exit(void);
+void user_i386_robust_forget(void);
 
 /* gdbstub.c: -g; every hook does nothing without it */
 bool user_gdb_listen(const char *spec, GError **errp);

@@ -4,7 +4,9 @@
 # in a dynamic program loaded through PT_INTERP with -L / (clone with a
 # TLS descriptor, futexes, %gs TLS), signals at the faulting instruction
 # with rt and plain frames and sigreturn (static), system calls whose
-# structures differ between the ABIs; then exec between i386 and x86-64
+# structures differ between the ABIs (SysV IPC, mq, getdents, 16-bit
+# uids), robust mutexes, the FPU state and segment registers of signal
+# frames; then exec between i386 and x86-64
 # programs, execveat, EFAULT, and the command line.
 . "$top_srcdir/tests/functional/lib.sh"
 . "$top_srcdir/tests/functional/user/i386-lib.sh"
@@ -28,6 +30,9 @@ build signals -static "$G/signals.c"
 # calls), and the old 32-bit ones
 build syscalls32 -D_FILE_OFFSET_BITS=64 -D_TIME_BITS=64 "$G/syscalls32.c"
 build syscalls32-old -w "$G/syscalls32.c"    # offsets past 2G wrap there
+build ipc32 "$G/ipc32.c"
+build robust32 -pthread "$G/robust32.c"
+build sigframe32 "$G/sigframe32.c"
 # bad pointers: EFAULT from the calls the emulator converts or reads itself
 cat > "$TMP/efault.c" <<'EOF'
 #include <errno.h>
@@ -97,6 +102,25 @@ same_as_oracle "signals (static)" "$TMP/signals"
 same_as_oracle "EFAULT" "$TMP/efault"
 same_as_oracle "converted system calls (time64)" "$TMP/syscalls32" "$TMP/scratch"
 same_as_oracle "converted system calls (time32)" "$TMP/syscalls32-old" "$TMP/scratch"
+mkdir "$TMP/ipc-oracle" "$TMP/ipc-emu"
+$ORACLE "$TMP/ipc32" "$TMP/ipc-oracle" > "$TMP/oracle" 2>&1 </dev/null
+echo "exit $?" >> "$TMP/oracle"
+"$EMU_I386" -L / "$TMP/ipc32" "$TMP/ipc-emu" > "$TMP/emu" 2>&1 </dev/null
+echo "exit $?" >> "$TMP/emu"
+if cmp -s "$TMP/oracle" "$TMP/emu"; then pass; else
+    fail "SysV IPC, mq, getdents, 16-bit uids differ from ${ORACLE:-native}:"
+    diff "$TMP/oracle" "$TMP/emu" | head -10
+fi
+# robust futex lists and mq_notify: qemu-i386 has neither, the program
+# checks itself
+run "$EMU_I386" -L / "$TMP/robust32"
+if [ "$rc" -eq 0 ] && [ "$(printf '%s\n' "$out" | grep -c '^ok ')" -eq 10 ]; then
+    pass; else fail "robust mutexes, mq_notify (exit $rc): $out"; fi
+# the FPU state and segment registers in a signal frame, read and changed
+# by the handler (self-checking: qemu-i386 crashes on it)
+run "$EMU_I386" -L / "$TMP/sigframe32"
+if [ "$rc" -eq 0 ] && [ "$(printf '%s\n' "$out" | grep -c '^ok ')" -eq 10 ]; then
+    pass; else fail "signal frame FPU state and segments (exit $rc): $out"; fi
 # (qemu-i386 cannot be the oracle here: it execs i386 programs natively)
 run "$EMU_I386" "$TMP/fexecve"
 expect_out "fexecve (execveat)" "re-executed with an-argument"

@@ -10,7 +10,8 @@ TESTS += \
 	tests/functional/user/busybox-i386.sh \
 	tests/functional/user/i386.sh \
 	tests/functional/user/gdb.sh \
-	tests/functional/user/jit-flush.sh
+	tests/functional/user/jit-flush.sh \
+	tests/functional/user/abi.sh
 endif
 EXTRA_DIST += tests/functional/user/x86-diff.sh tests/functional/user/x86-fpe.sh \
 	tests/functional/user/x86-diff32.sh \
@@ -19,4 +20,6 @@ EXTRA_DIST += tests/functional/user/x86-diff.sh tests/functional/user/x86-fpe.sh
 	tests/functional/user/busybox-applets.sh \
 	tests/functional/user/busybox-i386.sh tests/functional/user/i386.sh \
 	tests/functional/user/i386-lib.sh tests/guest/syscalls32.c \
-	tests/functional/user/gdb.sh tests/functional/user/jit-flush.sh
+	tests/guest/ipc32.c tests/guest/robust32.c tests/guest/sigframe32.c \
+	tests/functional/user/gdb.sh tests/functional/user/jit-flush.sh \
+	tests/functional/user/abi.sh tests/guest/abi.c
