@@ -1146,7 +1146,8 @@ static int64_t dispatch(EmuJitCpu *cpu, uint32_t nr, uint32_t a[6], bool *keep_e
     const char *n = name32(nr);
     int64_t nr64 = nr < NR32_MAX ? host_nr[nr] : -1;
     int s32 = (int)a[0];
-#define IS(x) (!strcmp(n, x))
+/* the first letter settles most comparisons: this runs on every call */
+#define IS(x) (n[0] == (x)[0] && !strcmp(n, x))
     /* memory, processes */
     if (IS("mmap2")) {
         return user_mmap(a[0], a[1], (int)a[2], (int)a[3], (int)a[4],
