@@ -16,6 +16,7 @@
  */
 #include "x86-cpu.h"
 #include "fpu/softfloat-x80.h"
+#include "fpu/x80-fast.h"
 #include <Zydis/Zydis.h>
 #include <signal.h>
 #include <string.h>
@@ -695,11 +696,19 @@ static void commit(X86CpuState *e, const X80Status *st)
     e->fpus = (uint16_t)(((e->fpus | st->flags) & ~X80_C1) | (st->c1 ? X80_C1 : 0));
 }
 
+/* No flags yet; rounding and precision are set by soft() when needed. */
 static void status_for(const X86CpuState *e, X80Status *st)
 {
-    x80_status_from_cw(st, e->fpuc);
+    (void)e;
     st->flags = 0;
     st->c1 = false;
+}
+
+/* st for the soft-float library. */
+static X80Status *soft(const X86CpuState *e, X80Status *st)
+{
+    x80_status_from_cw(st, e->fpuc);
+    return st;
 }
 
 #if defined(__x86_64__)
@@ -871,58 +880,133 @@ static uint64_t host_store_float(const X86CpuState *e, FloatX80 a,
 }
 #endif
 
-/* The operations behind the fast paths, on the host x87 when it can. */
+/* The operations behind the fast paths: normal numbers under the default
+ * rounding in plain C (fpu/x80-fast.h), else on the host x87 when it can,
+ * else in the soft-float library. */
+static bool nearest64(const X86CpuState *e)
+{
+    return (e->fpuc & 0xf00) == 0x300;
+}
+
+static bool plain_binop(X80BinOp op, FloatX80 a, FloatX80 b, FloatX80 *r,
+                        X80Status *st)
+{
+#ifdef X80_HAVE_FAST
+    switch (op) {
+    case X80_OP_ADD: return x80_fast_add(a, b, false, r, st);
+    case X80_OP_SUB: return x80_fast_add(a, b, true, r, st);
+    case X80_OP_SUBR: return x80_fast_add(b, a, true, r, st);
+    case X80_OP_MUL: return x80_fast_mul(a, b, r, st);
+    default: return false;
+    }
+#else
+    (void)op, (void)a, (void)b, (void)r, (void)st;
+    return false;
+#endif
+}
+
+static bool plain_from_float(uint64_t bits, unsigned bytes, FloatX80 *r,
+                             X80Status *st)
+{
+#ifdef X80_HAVE_FAST
+    return bytes == 4 ? x80_fast_from_f32((uint32_t)bits, r, st)
+                      : x80_fast_from_f64(bits, r, st);
+#else
+    (void)bits, (void)bytes, (void)r, (void)st;
+    return false;
+#endif
+}
+
 static FloatX80 fast_binop_mem(const X86CpuState *e, X80BinOp op, FloatX80 a,
                                uint64_t bits, unsigned bytes, X80Status *st)
 {
+    FloatX80 b, r;
+    if (nearest64(e) && plain_from_float(bits, bytes, &b, st) &&
+        plain_binop(op, a, b, &r, st)) {
+        return r;
+    }
 #ifdef HOST_X87
     if (host_usable(e)) {
         return host_binop_mem(e, op, a, bits, bytes, st);
     }
 #endif
-    FloatX80 b = bytes == 4 ? x80_from_f32((uint32_t)bits, st) : x80_from_f64(bits, st);
+    soft(e, st);
+    b = bytes == 4 ? x80_from_f32((uint32_t)bits, st) : x80_from_f64(bits, st);
     return x80_binop(op, a, b, st);
 }
 
 static FloatX80 fast_binop_reg(const X86CpuState *e, X80BinOp op, bool x_is_st0,
                                FloatX80 x, FloatX80 y, X80Status *st)
 {
+    FloatX80 r;
+    if (nearest64(e) && plain_binop(op, x, y, &r, st)) {
+        return r;
+    }
 #ifdef HOST_X87
     if (host_usable(e)) {
         return host_binop_reg(e, op, x_is_st0, x, y, st);
     }
 #endif
     (void)x_is_st0;
-    return x80_binop(op, x, y, st);
+    return x80_binop(op, x, y, soft(e, st));
 }
 
 static FloatX80 fast_load_float(const X86CpuState *e, uint64_t bits,
                                 unsigned bytes, X80Status *st)
 {
+    FloatX80 r;
+    if (plain_from_float(bits, bytes, &r, st)) {
+        return r;
+    }
 #ifdef HOST_X87
     if (host_usable(e)) {
         return host_load_float(e, bits, bytes, st);
     }
 #endif
+    soft(e, st);
     return bytes == 4 ? x80_from_f32((uint32_t)bits, st) : x80_from_f64(bits, st);
 }
 
 static uint64_t fast_store_float(const X86CpuState *e, FloatX80 a,
                                  unsigned bytes, X80Status *st)
 {
+#ifdef X80_HAVE_FAST
+    uint64_t bits;
+    if (nearest64(e) && (bytes == 4 ? x80_fast_to_ieee(a, 23, 127, &bits, st)
+                                    : x80_fast_to_ieee(a, 52, 1023, &bits, st))) {
+        return bits;
+    }
+#endif
 #ifdef HOST_X87
     if (host_usable(e)) {
         return host_store_float(e, a, bytes, st);
     }
 #endif
+    soft(e, st);
     return bytes == 4 ? x80_to_f32(a, st) : x80_to_f64(a, st);
 }
 
+/* m32/m64 (little-endian host; fixed-size copies become plain moves) */
 static uint64_t load_bits(uint64_t addr, unsigned bytes)
 {
-    uint64_t v = 0;
-    memcpy(&v, gptr(addr), bytes);      /* little-endian host */
+    if (bytes == 4) {
+        uint32_t v;
+        memcpy(&v, gptr(addr), 4);
+        return v;
+    }
+    uint64_t v;
+    memcpy(&v, gptr(addr), 8);
     return v;
+}
+
+static void store_bits(uint64_t addr, unsigned bytes, uint64_t v)
+{
+    if (bytes == 4) {
+        uint32_t w = (uint32_t)v;
+        memcpy(gptr(addr), &w, 4);
+    } else {
+        memcpy(gptr(addr), &v, 8);
+    }
 }
 
 /* FADD FSUB FSUBR FMUL FDIV FDIVR with m32/m64 or registers, P forms. */
@@ -976,10 +1060,9 @@ EMU_JIT_HELPER(x86_helper_x87_load)
         return x87_generic(e, a, b, c);
     }
     status_for(e, &st);
-    if (m == M(FLDZ)) {
-        v = x80_constant(X80_CONST_ZERO, &st);
-    } else if (m == M(FLD1)) {
-        v = x80_constant(X80_CONST_ONE, &st);
+    if (m == M(FLDZ) || m == M(FLD1)) {
+        v.mant = m == M(FLD1) ? 1ull << 63 : 0;
+        v.sign_exp = m == M(FLD1) ? 0x3fff : 0;
     } else if (m == M(FILD)) {
         v = load_mem_int(a, bytes);
     } else if (OPND_KIND(b, 0) != K_MEM) {
@@ -1018,8 +1101,7 @@ EMU_JIT_HELPER(x86_helper_x87_store)
         memcpy(gptr(a), &v.mant, 8);
         memcpy((uint8_t *)gptr(a) + 8, &v.sign_exp, 2);
     } else {
-        uint64_t bits = fast_store_float(e, v, bytes, &st);
-        memcpy(gptr(a), &bits, bytes);
+        store_bits(a, bytes, fast_store_float(e, v, bytes, &st));
     }
     commit(e, &st);
     if (DESC_MNEMONIC(b) == M(FSTP)) {
