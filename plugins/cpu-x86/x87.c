@@ -10,9 +10,9 @@
  * bit is clear) and such a pending exception raises #MF (SIGFPE) at the
  * next waiting x87 instruction or FWAIT.  An unmasked invalid-operation,
  * denormal or zero-divide exception leaves the register stack as it was;
- * unmasked overflow/underflow still store the masked response (not the
- * bias-adjusted value hardware stores).  Tags are kept in the FXSAVE
- * abridged form: bit i set = physical register i is in use.
+ * unmasked overflow/underflow store the exponent-adjusted result in a
+ * register (the library does it) and nothing in memory.  Tags are kept in
+ * the FXSAVE abridged form: bit i set = physical register i is in use.
  */
 #include "x86-cpu.h"
 #include "fpu/softfloat-x80.h"

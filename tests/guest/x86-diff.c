@@ -439,6 +439,11 @@ enum { F_NONE, F_BMI1, F_BMI2, F_LZCNT, F_POPCNT, F_MOVBE, F_SSSE3,
         "fldcw word ptr [r12+64]; fmul st, st(0); fst qword ptr [r12+32]; fnstsw ax; mov edx, eax; " \
         "mov word ptr [r12+64], 0x037f; fldcw word ptr [r12+64]; fnclex; fdiv qword ptr [r12+16]; " \
         "fstp tbyte ptr [r12+40]") \
+    /* unmasked overflow/underflow: the exponent-adjusted result in ST0 */ \
+    X87(X, unmasked_mul, "fmul st, st(0); fmul st, st(0); fmul st, st(0); fmul st, st(0); " \
+        "mov word ptr [r12+64], 0x0367; fldcw word ptr [r12+64]; fmul st, st(0); fnsave [r12+140]") \
+    X87(X, unmasked_div, "fmul st, st(0); fmul st, st(0); fmul st, st(0); fmul st, st(0); " \
+        "mov word ptr [r12+64], 0x0b67; fldcw word ptr [r12+64]; fdivr qword ptr [r12+16]; fnsave [r12+140]") \
     X87(X, flags_sticky, "fld qword ptr [r12+16]; fmul st, st(1); fnclex; fld1; fld1; faddp; fnstsw ax; " \
         "mov ebx, eax; fmul st, st(1); fmul st, st(2); fnstsw ax; mov ecx, eax; fldz; fadd st, st(1); " \
         "fstp qword ptr [r12+32]; fstp dword ptr [r12+40]; fstp tbyte ptr [r12+48]")
