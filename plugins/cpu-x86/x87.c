@@ -553,7 +553,8 @@ static void wait_pending(const X86CpuState *e)
     }
 }
 
-/* Any x87 instruction, decoded at run time. */
+/* Any x87 instruction, decoded at run time: b = the memory operand's
+ * address, c = the description, d = address << 11 | FOP. */
 static uint64_t x87_generic(X86CpuState *e, uint64_t b, uint64_t c, uint64_t d)
 {
     unsigned m = DESC_MNEMONIC(c);
