@@ -141,6 +141,13 @@ EMU_JIT_HELPER(x86_helper_load_seg);
 
 /* x87.c */
 EMU_JIT_HELPER(x86_helper_x87);
+EMU_JIT_HELPER(x86_helper_x87_arith);
+EMU_JIT_HELPER(x86_helper_x87_load);
+EMU_JIT_HELPER(x86_helper_x87_store);
+EMU_JIT_HELPER(x86_helper_x87_simple);
+/* The helper for an x87 instruction (a Zydis mnemonic and tr_x87's operand
+ * description) and the description to pass it as its second argument. */
+EmuJitHelper x86_x87_helper(unsigned mnemonic, uint32_t operands, uint64_t *desc);
 uint16_t x86_x87_status(const X86CpuState *env);
 void x86_x87_store_env(X86CpuState *env, void *buf);     /* 28 bytes */
 void x86_x87_load_env(X86CpuState *env, const void *buf);

@@ -423,7 +423,30 @@ enum { F_NONE, F_BMI1, F_BMI2, F_LZCNT, F_POPCNT, F_MOVBE, F_SSSE3,
     X87(X, stenv, "fld qword ptr [r12+16]; fadd st, st(1); fnstenv [r12+64]; fldenv [r12+64]; " \
                   "fstp qword ptr [r12+32]; fnclex; fnstenv [r12+96]; fninit; fnstenv [r12+128]") \
     X87(X, fsave, "fld qword ptr [r12+16]; fdiv st, st(1); fnsave [r12+140]; fld1; frstor [r12+140]; " \
-                  "fnop; fnstenv [r12+32]")
+                  "fnop; fnstenv [r12+32]") \
+    /* the fast paths' cases: every form on special values, C1 after each */ \
+    X87G(X, arith_special, G_FSPECIAL, "fld qword ptr [r12+16]; fadd st, st(1); fnstsw ax; mov ebx, eax; " \
+        "fmul st(1), st; fsub qword ptr [r12+16]; fnstsw ax; mov ecx, eax; fdivr st(1), st; " \
+        "fsubrp st(1), st; fnstsw ax; mov edx, eax; fld st(0); fdivp st(1), st; fstp tbyte ptr [r12+32]") \
+    X87G(X, mem_special, G_FSPECIAL, "fld dword ptr [r12+16]; fmul dword ptr [r12+8]; fadd qword ptr [r12+8]; " \
+        "fst dword ptr [r12+32]; fnstsw ax; mov ebx, eax; fdiv dword ptr [r12+20]; fsubr dword ptr [r12+12]; " \
+        "fstp qword ptr [r12+40]; fnstsw ax; mov ecx, eax; fst qword ptr [r12+48]; fsubr qword ptr [r12+16]; " \
+        "fdivr qword ptr [r12+16]; fxch; fchs; fabs; fmulp; fstp tbyte ptr [r12+56]") \
+    /* flags the host x87 may still hold after FNCLEX, FLDENV, a changed FCW */ \
+    X87G(X, flags_cleared, G_FSPECIAL, "fmul qword ptr [r12+16]; fnclex; fmul qword ptr [r12+16]; " \
+        "fnstsw ax; mov ebx, eax; fnstenv [r12+80]; and word ptr [r12+84], 0xff00; fldenv [r12+80]; " \
+        "fadd qword ptr [r12+16]; fnstsw ax; mov ecx, eax; mov word ptr [r12+64], 0x0a7f; " \
+        "fldcw word ptr [r12+64]; fmul st, st(0); fst qword ptr [r12+32]; fnstsw ax; mov edx, eax; " \
+        "mov word ptr [r12+64], 0x037f; fldcw word ptr [r12+64]; fnclex; fdiv qword ptr [r12+16]; " \
+        "fstp tbyte ptr [r12+40]") \
+    /* unmasked overflow/underflow: the exponent-adjusted result in ST0 */ \
+    X87(X, unmasked_mul, "fmul st, st(0); fmul st, st(0); fmul st, st(0); fmul st, st(0); " \
+        "mov word ptr [r12+64], 0x0367; fldcw word ptr [r12+64]; fmul st, st(0); fnsave [r12+140]") \
+    X87(X, unmasked_div, "fmul st, st(0); fmul st, st(0); fmul st, st(0); fmul st, st(0); " \
+        "mov word ptr [r12+64], 0x0b67; fldcw word ptr [r12+64]; fdivr qword ptr [r12+16]; fnsave [r12+140]") \
+    X87(X, flags_sticky, "fld qword ptr [r12+16]; fmul st, st(1); fnclex; fld1; fld1; faddp; fnstsw ax; " \
+        "mov ebx, eax; fmul st, st(1); fmul st, st(2); fnstsw ax; mov ecx, eax; fldz; fadd st, st(1); " \
+        "fstp qword ptr [r12+32]; fstp dword ptr [r12+40]; fstp tbyte ptr [r12+48]")
 
 /* SSE4.2 string compares: every imm8 (bit 7 is ignored) through all four
  * instructions, register and memory sources; flags saved after each. */

@@ -49,7 +49,13 @@ OPS(DECLARE)
     X(fxtract, "fxtract; fstp st(0)") X(frndint, "frndint") \
     X(fld_empty, "fstp st(0); fadd st, st(1)") \
     X(fnstsw_es, "fdiv st, st(1); fnstsw word ptr [rdi+8]; fnclex") \
-    X(fldcw_unmask, "fdiv st, st(1); fldcw word ptr [rdi+12]; fwait")
+    X(fldcw_unmask, "fdiv st, st(1); fldcw word ptr [rdi+12]; fwait") \
+    X(mmx, "fdiv st, st(1); movq mm0, mm1; emms; fld1; fld1") \
+    X(emms, "fdiv st, st(1); emms; fld1; fld1") \
+    X(fldenv_flags, "sub rsp, 32; fnstenv [rsp]; or word ptr [rsp+4], 0x3f; fldenv [rsp]; " \
+        "add rsp, 32; fwait") \
+    X(frstor_flags, "sub rsp, 112; fnsave [rsp]; or word ptr [rsp+4], 0x3f; frstor [rsp]; " \
+        "add rsp, 112; fwait")
 #define X87DECLARE(name, text) \
     extern CaseFn case_x87_##name; \
     asm(".text\n.intel_syntax noprefix\ncase_x87_" #name ":\n" \

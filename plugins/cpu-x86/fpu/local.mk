@@ -5,6 +5,7 @@ plugins_cpu_x86_fpu_libx87_la_SOURCES = \
 	plugins/cpu-x86/fpu/softfloat-x80.c \
 	plugins/cpu-x86/fpu/softfloat-x80.h \
 	plugins/cpu-x86/fpu/x80-internal.h \
+	plugins/cpu-x86/fpu/x80-fast.h \
 	plugins/cpu-x86/fpu/x80-arith.c \
 	plugins/cpu-x86/fpu/x80-convert.c \
 	plugins/cpu-x86/fpu/x80-trans.c

@@ -202,6 +202,9 @@ static bool round_bits(U128 sig, int d, bool sign, int rc, uint64_t *hi,
     return false;
 }
 
+/* Unmasked overflow/underflow response: the exponent wraps by this. */
+#define X80_BIAS_ADJUST 24576
+
 X80Rounded x80_round(bool sign, int32_t exp, U128 sig, const X80Format *fmt,
                      X80Status *st)
 {
@@ -209,6 +212,8 @@ X80Rounded x80_round(bool sign, int32_t exp, U128 sig, const X80Format *fmt,
     int shift = u128_clz(sig);
     int d = 64 - fmt->prec;
     bool tiny = false, inexact, up;
+    bool extended = fmt->emax == X80_BIAS;
+    int32_t adjust = 0;
     uint64_t hi;
 
     sig = u128_shl(sig, shift);
@@ -218,16 +223,29 @@ X80Rounded x80_round(bool sign, int32_t exp, U128 sig, const X80Format *fmt,
         bool carry = round_bits(sig, d, sign, st->rounding, &hi, &inexact,
                                 &up);
         tiny = !(carry && exp == fmt->emin - 1);
-        sig = u128_shr_jam(sig, fmt->emin - exp);
-        exp = fmt->emin;
+        if (tiny && extended && (st->unmasked & X80_FLAG_UE) &&
+            exp + X80_BIAS_ADJUST >= fmt->emin) {
+            st->flags |= X80_FLAG_UE;
+            adjust = X80_BIAS_ADJUST;
+            tiny = false;
+        } else {
+            sig = u128_shr_jam(sig, fmt->emin - exp);
+            exp = fmt->emin;
+        }
     }
     if (round_bits(sig, d, sign, st->rounding, &hi, &inexact, &up)) {
         hi = X80_INT_BIT;
         exp++;
     }
     if (exp > fmt->emax) {
-        return overflow_result(sign, fmt, st);
+        if (!extended || !(st->unmasked & X80_FLAG_OE) ||
+            exp - X80_BIAS_ADJUST > fmt->emax) {    /* too big even so */
+            return overflow_result(sign, fmt, st);
+        }
+        st->flags |= X80_FLAG_OE;
+        adjust = -X80_BIAS_ADJUST;
     }
+    exp += adjust;
     if (inexact) {
         st->flags |= X80_FLAG_PE;
         if (tiny) {
@@ -286,6 +304,7 @@ void x80_status_from_cw(X80Status *st, uint16_t fcw)
     static const uint8_t prec[4] = { 24, 64, 53, 64 };
     st->rounding = (fcw >> 10) & 3;
     st->precision = prec[(fcw >> 8) & 3];
+    st->unmasked = ~fcw & (X80_FLAG_OE | X80_FLAG_UE);
 }
 
 bool x80_is_nan(FloatX80 a)

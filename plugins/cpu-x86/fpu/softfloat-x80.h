@@ -6,10 +6,11 @@
  * with host floating point, so results do not depend on the host having an
  * x87.  Results, exception flags and condition codes follow what a real
  * x87 (Intel SDM vol. 1 ch. 8, checked against host hardware by
- * tests/unit/x87) produces with ALL EXCEPTIONS MASKED: the functions always
- * return the masked response.  When the guest has an exception unmasked the
- * caller decides what to do with the flags (e.g. not writing the
- * destination for an unmasked IE/ZE).
+ * tests/unit/x87) produces with ALL EXCEPTIONS MASKED: the functions
+ * return the masked response, except for overflow and underflow of
+ * extended-precision results (X80Status.unmasked).  When the guest has an
+ * exception unmasked the caller decides what to do with the flags (e.g.
+ * not writing the destination for an unmasked IE/ZE).
  *
  * Conventions:
  *  - X80Status.flags accumulates (ORs) X80_FLAG_* bits; clear it yourself.
@@ -60,6 +61,10 @@ typedef struct {
     uint8_t precision;  /* significand bits: 24, 53 or 64 */
     uint8_t flags;      /* X80_FLAG_*, sticky */
     bool c1;            /* round-up indicator of the last operation */
+    /* X80_FLAG_OE / X80_FLAG_UE unmasked: a result rounded to the extended
+     * format that overflows or is tiny gets the unmasked response, its
+     * exponent adjusted by -/+ 24576 (UE then also for an exact result). */
+    uint8_t unmasked;
 } X80Status;
 
 typedef enum {
@@ -82,7 +87,7 @@ typedef enum {               /* x87 FLDxx constants */
 /* Real indefinite, the default QNaN: sign 1, exp 0x7FFF, C000000000000000 */
 extern const FloatX80 x80_default_nan;
 
-/* Status from the x87 control word (RC bits 11:10, PC bits 9:8). */
+/* Status from the x87 control word (RC bits 11:10, PC bits 9:8, masks). */
 void x80_status_from_cw(X80Status *st, uint16_t fcw);
 
 typedef enum {               /* two-operand arithmetic, a = ST0 side */
