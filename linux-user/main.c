@@ -158,6 +158,12 @@ static int apply_option(Options *o, const char *name, const char *arg,
         user_cfg.reserved_va = MIN(r, user_cfg.is64 ? r : GUEST_LOW_TOP) &
                                ~(GUEST_PAGE - 1);
     } else if (!strcmp(name, "d")) {
+        if (!strcmp(arg, "help") || !strcmp(arg, "?")) {
+            char *h = emu_log_items_help();
+            printf("%s", h);
+            g_free(h);
+            return -1;
+        }
         o->log_items = arg;
     } else if (!strcmp(name, "D")) {
         o->log_file = arg;
@@ -440,12 +446,6 @@ static bool setup_jit(Options *o, GError **errp)
 
 static bool setup_logging(Options *o, GError **errp)
 {
-    if (o->log_items && !strcmp(o->log_items, "help")) {
-        char *h = emu_log_items_help();
-        printf("%s", h);
-        g_free(h);
-        exit(0);
-    }
     if (o->log_file && !emu_log_set_file(o->log_file, errp)) {
         return false;
     }

@@ -111,6 +111,10 @@ run "$EMU_USER" -h
 expect_ok "-h"
 expect_out "-h lists -strace" "-strace"
 
+run "$EMU_USER" -d help
+expect_ok "-d help"
+expect_out "-d help lists in_asm" "in_asm"
+
 run "$EMU_USER" -cpu help
 expect_ok "-cpu help"
 expect_out "-cpu help lists max" "max"
