@@ -1012,6 +1012,47 @@ static void gen_lookup_tb(Gen *g, const EmuJitInsn *i)
     }
 }
 
+/* ---- host floating point (EMU_JIT_F_FP ops) ---- */
+
+/* prefix [REX] 0f op with register operands (xmm or general). */
+static void sse_rr(Emitter *e, uint8_t prefix, bool w64, uint8_t op, int reg,
+                   int rm)
+{
+    b1(e, prefix);
+    uint8_t rex = (uint8_t)(0x40 | (w64 ? 8 : 0) | ((reg & 8) ? 4 : 0) |
+                            ((rm & 8) ? 1 : 0));
+    if (rex != 0x40) {
+        b1(e, rex);
+    }
+    b1(e, 0x0f);
+    b1(e, op);
+    b1(e, (uint8_t)(0xc0 | ((reg & 7) << 3) | (rm & 7)));
+}
+
+/* d = a op b: both into xmm0/xmm1 (movq/movd), the scalar instruction,
+ * the result back (movd zero-extends).  xmm0 and xmm1 are scratch: no
+ * other generated code uses vector registers and helpers may clobber
+ * them anyway. */
+static void gen_fp(Gen *g, const EmuJitInsn *i)
+{
+    static const uint8_t arith[] = { 0x58, 0x5c, 0x59, 0x5e };  /* + - * / */
+    bool f64 = i->op <= EMU_JIT_FDIV64;
+    unsigned which = i->op - (f64 ? EMU_JIT_FADD64 : EMU_JIT_FADD32);
+    Emitter *e = &g->e;
+    for (int a = 0; a < 2; a++) {
+        Opnd o = use(g, i->args[1 + a]);
+        if (o.is_imm) {
+            mov_ri(e, RAX, (uint64_t)o.imm);
+            o.reg = RAX;
+        }
+        sse_rr(e, 0x66, f64, 0x6e, a, o.reg);               /* movq xmmA, r */
+    }
+    sse_rr(e, f64 ? 0xf2 : 0xf3, false, arith[which], 0, 1);
+    int r = def_reg(g, i->args[0], NO_REG);
+    sse_rr(e, 0x66, f64, 0x7e, 0, r);                       /* movq r, xmm0 */
+    def_done(g, i->args[0]);
+}
+
 static bool is_div(unsigned op)
 {
     return op == EMU_JIT_DIVU || op == EMU_JIT_DIVS || op == EMU_JIT_REMU ||
@@ -1099,6 +1140,11 @@ static bool gen_insn(Gen *g, unsigned k, const EmuJitInsn *i)
         break;
     case EMU_JIT_LOOKUP_TB:
         gen_lookup_tb(g, i);
+        break;
+    case EMU_JIT_FADD64: case EMU_JIT_FSUB64: case EMU_JIT_FMUL64:
+    case EMU_JIT_FDIV64: case EMU_JIT_FADD32: case EMU_JIT_FSUB32:
+    case EMU_JIT_FMUL32: case EMU_JIT_FDIV32:
+        gen_fp(g, i);
         break;
     case EMU_JIT_EXIT_TB:
         if (i->imm > 0 && i->imm <= 2) {

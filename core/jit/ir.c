@@ -105,6 +105,63 @@ static uint64_t rotl64(uint64_t v, unsigned n)
     return n ? (v << n) | (v >> (64 - n)) : v;
 }
 
+static double f64_of(uint64_t v)
+{
+    double d;
+    memcpy(&d, &v, 8);
+    return d;
+}
+
+static float f32_of(uint64_t v)
+{
+    uint32_t w = (uint32_t)v;
+    float f;
+    memcpy(&f, &w, 4);
+    return f;
+}
+
+static uint64_t bits_of_f64(double d)
+{
+    uint64_t v;
+    memcpy(&v, &d, 8);
+    return v;
+}
+
+static uint64_t bits_of_f32(float f)
+{
+    uint32_t w;
+    memcpy(&w, &f, 4);
+    return w;
+}
+
+/* x86-64: the host's instructions themselves, first operand first (the
+ * compiler could swap the operands of a commutative C "+", and the first
+ * of two NaN operands is the one the result keeps). */
+#if defined(__x86_64__)
+#define FP_OP(insn, x, y) __asm__ volatile(insn " %1, %0" : "+x"(x) : "x"(y))
+#else
+#define FP_OP(insn, x, y) \
+    ((x) = insn[0] == 'a' ? (x) + (y) : insn[0] == 's' ? (x) - (y) : \
+           insn[0] == 'm' ? (x) * (y) : (x) / (y))
+#endif
+
+uint64_t emu_jit_eval_fp(unsigned op, uint64_t a, uint64_t b)
+{
+    double x = f64_of(a), y = f64_of(b);
+    float p = f32_of(a), q = f32_of(b);
+    switch (op) {
+    case EMU_JIT_FADD64: FP_OP("addsd", x, y); return bits_of_f64(x);
+    case EMU_JIT_FSUB64: FP_OP("subsd", x, y); return bits_of_f64(x);
+    case EMU_JIT_FMUL64: FP_OP("mulsd", x, y); return bits_of_f64(x);
+    case EMU_JIT_FDIV64: FP_OP("divsd", x, y); return bits_of_f64(x);
+    case EMU_JIT_FADD32: FP_OP("addss", p, q); return bits_of_f32(p);
+    case EMU_JIT_FSUB32: FP_OP("subss", p, q); return bits_of_f32(p);
+    case EMU_JIT_FMUL32: FP_OP("mulss", p, q); return bits_of_f32(p);
+    case EMU_JIT_FDIV32: FP_OP("divss", p, q); return bits_of_f32(p);
+    }
+    g_assert_not_reached();
+}
+
 uint64_t emu_jit_eval(unsigned op, unsigned aux, uint64_t a, uint64_t b,
                       uint64_t c, uint64_t d)
 {
