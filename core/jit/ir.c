@@ -145,6 +145,47 @@ static uint64_t bits_of_f32(float f)
            insn[0] == 'm' ? (x) * (y) : (x) / (y))
 #endif
 
+/* Conversions and comparisons, on x86-64 with the instructions an x86
+ * guest uses (the C casts of out-of-range values are undefined). */
+static uint64_t eval_fp_convert(unsigned op, uint64_t a, uint64_t b)
+{
+    double x = f64_of(a), y = f64_of(b);
+#if defined(__x86_64__)
+    uint8_t lt = 0, eq = 0;
+    uint32_t w = 0;
+    switch (op) {
+    case EMU_JIT_I64TOF64:
+        __asm__ volatile("cvtsi2sdq %1, %0" : "=x"(x) : "r"(a));
+        return bits_of_f64(x);
+    case EMU_JIT_F64TOI64T:
+        __asm__ volatile("cvttsd2siq %1, %0" : "=r"(a) : "x"(x));
+        return a;
+    case EMU_JIT_F64TOI32T:
+        __asm__ volatile("cvttsd2si %1, %0" : "=r"(w) : "x"(x));
+        return w;
+    case EMU_JIT_FCMP64:
+        __asm__ volatile("ucomisd %3, %2; setb %0; sete %1"
+                         : "=q"(lt), "=q"(eq) : "x"(x), "x"(y) : "cc");
+        return (uint64_t)(eq * 2 + lt);
+    case EMU_JIT_FCMPS64:
+        __asm__ volatile("comisd %3, %2; setb %0; sete %1"
+                         : "=q"(lt), "=q"(eq) : "x"(x), "x"(y) : "cc");
+        return (uint64_t)(eq * 2 + lt);
+    }
+#else
+    switch (op) {
+    case EMU_JIT_I64TOF64: return bits_of_f64((double)(int64_t)a);
+    case EMU_JIT_F64TOI64T:
+        return x >= -0x1p63 && x < 0x1p63 ? (uint64_t)(int64_t)x : 1ull << 63;
+    case EMU_JIT_F64TOI32T:
+        return x > -0x1p31 - 1 && x < 0x1p31 ? (uint32_t)(int32_t)x : 1u << 31;
+    case EMU_JIT_FCMP64: case EMU_JIT_FCMPS64:
+        return x > y ? 0 : x < y ? 1 : x == y ? 2 : 3;
+    }
+#endif
+    g_assert_not_reached();
+}
+
 uint64_t emu_jit_eval_fp(unsigned op, uint64_t a, uint64_t b)
 {
     double x = f64_of(a), y = f64_of(b);
@@ -158,8 +199,8 @@ uint64_t emu_jit_eval_fp(unsigned op, uint64_t a, uint64_t b)
     case EMU_JIT_FSUB32: FP_OP("subss", p, q); return bits_of_f32(p);
     case EMU_JIT_FMUL32: FP_OP("mulss", p, q); return bits_of_f32(p);
     case EMU_JIT_FDIV32: FP_OP("divss", p, q); return bits_of_f32(p);
+    default: return eval_fp_convert(op, a, b);
     }
-    g_assert_not_reached();
 }
 
 uint64_t emu_jit_eval(unsigned op, unsigned aux, uint64_t a, uint64_t b,

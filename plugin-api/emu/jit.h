@@ -54,7 +54,14 @@ extern "C" {
  *   FADD64..FDIV64  d = a op b on IEEE binary64 values (the bits of a, b)
  *   FADD32..FDIV32  the same on binary32 values in the low 32 bits of a
  *              and b; d is zero-extended.
- *              Both: round to nearest, exceptions masked, no flush to
+ *   I64TOF64   d = the signed integer a as binary64
+ *   F64TOI64T, F64TOI32T  d = binary64 a truncated to a signed 64- or
+ *              32-bit integer (zero-extended); out of range or NaN: the
+ *              host's "integer indefinite" (x86: the lowest integer)
+ *   FCMP64, FCMPS64  compare binary64 a with b: d = 0 greater, 1 less,
+ *              2 equal, 3 unordered; FCMPS64 signals invalid on quiet
+ *              NaNs too (x86 COMISD), FCMP64 only on signalling ones
+ *              All of them: round to nearest, exceptions masked, no flush to
  *              zero; NaN results and exception flags are what the host's
  *              FP unit gives, and the flags accumulate in the host's FP
  *              status (e.g. MXCSR) of the thread, where the CPU plugin
@@ -118,7 +125,12 @@ extern "C" {
     X(FADD32,     1, 2, EMU_JIT_F_SIDE | EMU_JIT_F_FP) \
     X(FSUB32,     1, 2, EMU_JIT_F_SIDE | EMU_JIT_F_FP) \
     X(FMUL32,     1, 2, EMU_JIT_F_SIDE | EMU_JIT_F_FP) \
-    X(FDIV32,     1, 2, EMU_JIT_F_SIDE | EMU_JIT_F_FP)
+    X(FDIV32,     1, 2, EMU_JIT_F_SIDE | EMU_JIT_F_FP) \
+    X(I64TOF64,   1, 1, EMU_JIT_F_SIDE | EMU_JIT_F_FP) \
+    X(F64TOI64T,  1, 1, EMU_JIT_F_SIDE | EMU_JIT_F_FP) \
+    X(F64TOI32T,  1, 1, EMU_JIT_F_SIDE | EMU_JIT_F_FP) \
+    X(FCMP64,     1, 2, EMU_JIT_F_SIDE | EMU_JIT_F_FP) \
+    X(FCMPS64,    1, 2, EMU_JIT_F_SIDE | EMU_JIT_F_FP)
 
 enum {
     EMU_JIT_F_FOLD = 1u << 0,      /* pure: constant inputs fold */

@@ -31,7 +31,7 @@ extern "C" {
 #endif
 
 #define EMU_ABI_MAJOR 1
-#define EMU_ABI_MINOR 1
+#define EMU_ABI_MINOR 0
 
 /* "EMUP" little-endian: tells an emu plugin from any other shared object. */
 #define EMU_PLUGIN_MAGIC 0x50554d45u
