@@ -738,6 +738,7 @@ static int exec_loop(EmuJitCpu *cpu, uint64_t *aux)
     EmuJitTb *tb = NULL;
     int64_t exit_val = 0;
     for (;;) {
+        uint32_t fp = host_fp_save();
         if (!enter_loop(cpu)) {
             tb = NULL;              /* flushed */
             exit_val = 0;
@@ -755,7 +756,6 @@ static int exec_loop(EmuJitCpu *cpu, uint64_t *aux)
             leave_loop();
             return excp;
         }
-        uint32_t fp = host_fp_save();
         tb = next_block(cpu, tb, exit_val);
         host_fp_restore(fp);
         if (tb->breakpoint) {
