@@ -86,6 +86,14 @@ static void host_fault_handler(int sig, siginfo_t *info, void *ucp)
         emu_jit_restart_after_code_write(addr);
         return;         /* not the running block's code: write again */
     }
+#if defined(__x86_64__)
+    /* the handler runs with a fresh MXCSR; guest code that leaves from
+     * here keeps the interrupted one (pending guest SSE flags, see
+     * EMU_JIT_FADD64) */
+    if (uc->uc_mcontext.fpregs) {
+        __builtin_ia32_ldmxcsr(uc->uc_mcontext.fpregs->mxcsr);
+    }
+#endif
     emu_jit_host_fault(addr, is_write);   /* leaves when in guest code */
     if (user_syscall_fault) {
         siglongjmp(*user_syscall_fault, 1);

@@ -1012,6 +1012,112 @@ static void gen_lookup_tb(Gen *g, const EmuJitInsn *i)
     }
 }
 
+/* ---- host floating point (EMU_JIT_F_FP ops) ---- */
+
+/* prefix [REX] 0f op with register operands (xmm or general). */
+static void sse_rr(Emitter *e, uint8_t prefix, bool w64, uint8_t op, int reg,
+                   int rm)
+{
+    b1(e, prefix);
+    uint8_t rex = (uint8_t)(0x40 | (w64 ? 8 : 0) | ((reg & 8) ? 4 : 0) |
+                            ((rm & 8) ? 1 : 0));
+    if (rex != 0x40) {
+        b1(e, rex);
+    }
+    b1(e, 0x0f);
+    b1(e, op);
+    b1(e, (uint8_t)(0xc0 | ((reg & 7) << 3) | (rm & 7)));
+}
+
+/* How each EMU_JIT_F_FP op is encoded: "prefix 0f opcode" on xmm0 (and
+ * xmm1), inputs moved in with movq/movd and results out the same way.
+ * xmm0 and xmm1 are scratch: no other generated code uses vector
+ * registers and helpers may clobber them anyway. */
+enum { FP_BINARY, FP_FROM_INT, FP_TO_INT, FP_COMPARE };
+
+typedef struct FpEnc {
+    uint8_t kind, prefix, opcode;
+    bool f64;           /* binary64 operands (else binary32) */
+    bool w64;           /* FP_TO_INT: 64-bit integer result */
+} FpEnc;
+
+static const FpEnc *fp_enc(unsigned op)
+{
+    static const FpEnc enc[] = {
+        [EMU_JIT_FADD64] = { FP_BINARY, 0xf2, 0x58, true, false },
+        [EMU_JIT_FSUB64] = { FP_BINARY, 0xf2, 0x5c, true, false },
+        [EMU_JIT_FMUL64] = { FP_BINARY, 0xf2, 0x59, true, false },
+        [EMU_JIT_FDIV64] = { FP_BINARY, 0xf2, 0x5e, true, false },
+        [EMU_JIT_FADD32] = { FP_BINARY, 0xf3, 0x58, false, false },
+        [EMU_JIT_FSUB32] = { FP_BINARY, 0xf3, 0x5c, false, false },
+        [EMU_JIT_FMUL32] = { FP_BINARY, 0xf3, 0x59, false, false },
+        [EMU_JIT_FDIV32] = { FP_BINARY, 0xf3, 0x5e, false, false },
+        [EMU_JIT_I64TOF64] = { FP_FROM_INT, 0xf2, 0x2a, true, true },
+        [EMU_JIT_F64TOI64T] = { FP_TO_INT, 0xf2, 0x2c, true, true },
+        [EMU_JIT_F64TOI32T] = { FP_TO_INT, 0xf2, 0x2c, true, false },
+        [EMU_JIT_FCMP64] = { FP_COMPARE, 0x66, 0x2e, true, false },   /* ucomisd */
+        [EMU_JIT_FCMPS64] = { FP_COMPARE, 0x66, 0x2f, true, false },  /* comisd */
+    };
+    return &enc[op];
+}
+
+/* The register holding input a of i (an immediate goes to rax). */
+static int fp_input(Gen *g, const EmuJitInsn *i, unsigned a)
+{
+    Opnd o = use(g, i->args[1 + a]);
+    if (o.is_imm) {
+        mov_ri(&g->e, RAX, (uint64_t)o.imm);
+        return RAX;
+    }
+    return o.reg;
+}
+
+/* r = 2 * ZF + CF of the comparison just made: 0 greater, 1 less, 2
+ * equal, 3 unordered (mov imm32 leaves the flags alone). */
+static void fp_compare_result(Emitter *e, int r)
+{
+    EMIT(e, 0xb8, 0, 0, 0, 0);                  /* mov eax, 0 */
+    EMIT(e, 0xb9, 0, 0, 0, 0);                  /* mov ecx, 0 */
+    EMIT(e, 0x0f, 0x94, 0xc0);                  /* sete al */
+    EMIT(e, 0x0f, 0x92, 0xc1);                  /* setb cl */
+    b1(e, (uint8_t)(0x48 | ((r & 8) ? 4 : 0))); /* lea r, [rcx + rax*2] */
+    b1(e, 0x8d);
+    b1(e, (uint8_t)(0x04 | ((r & 7) << 3)));
+    b1(e, 0x41);
+}
+
+static void gen_fp(Gen *g, const EmuJitInsn *i)
+{
+    const FpEnc *f = fp_enc(i->op);
+    Emitter *e = &g->e;
+    unsigned n_in = emu_jit_op_def(i->op)->n_in;
+    for (unsigned a = 0; a < n_in; a++) {
+        int src = fp_input(g, i, a);
+        if (f->kind == FP_FROM_INT) {
+            sse_rr(e, f->prefix, true, f->opcode, 0, src);  /* cvtsi2sd */
+        } else {
+            sse_rr(e, 0x66, f->f64, 0x6e, (int)a, src);     /* movq xmmA, r */
+        }
+    }
+    int r = def_reg(g, i->args[0], NO_REG);
+    switch (f->kind) {
+    case FP_BINARY:
+        sse_rr(e, f->prefix, false, f->opcode, 0, 1);
+        /* fall through */
+    case FP_FROM_INT:
+        sse_rr(e, 0x66, f->f64, 0x7e, 0, r);                /* movq r, xmm0 */
+        break;
+    case FP_TO_INT:
+        sse_rr(e, f->prefix, f->w64, f->opcode, r, 0);      /* cvttsd2si */
+        break;
+    default:
+        sse_rr(e, f->prefix, false, f->opcode, 0, 1);
+        fp_compare_result(e, r);
+        break;
+    }
+    def_done(g, i->args[0]);
+}
+
 static bool is_div(unsigned op)
 {
     return op == EMU_JIT_DIVU || op == EMU_JIT_DIVS || op == EMU_JIT_REMU ||
@@ -1099,6 +1205,13 @@ static bool gen_insn(Gen *g, unsigned k, const EmuJitInsn *i)
         break;
     case EMU_JIT_LOOKUP_TB:
         gen_lookup_tb(g, i);
+        break;
+    case EMU_JIT_FADD64: case EMU_JIT_FSUB64: case EMU_JIT_FMUL64:
+    case EMU_JIT_FDIV64: case EMU_JIT_FADD32: case EMU_JIT_FSUB32:
+    case EMU_JIT_FMUL32: case EMU_JIT_FDIV32: case EMU_JIT_I64TOF64:
+    case EMU_JIT_F64TOI64T: case EMU_JIT_F64TOI32T: case EMU_JIT_FCMP64:
+    case EMU_JIT_FCMPS64:
+        gen_fp(g, i);
         break;
     case EMU_JIT_EXIT_TB:
         if (i->imm > 0 && i->imm <= 2) {

@@ -564,6 +564,30 @@ EMU_API void emu_jit_cpu_set_single_step(EmuJitCpu *cpu, bool on)
     cpu->single_step = on;
 }
 
+/* The host FP status (x86-64: MXCSR) collects the flags of the
+ * EMU_JIT_F_FP ops of translated code; the loop's own C code between
+ * blocks (translation, GLib) may raise flags of its own, which must not
+ * reach the guest. */
+static uint32_t host_fp_save(void)
+{
+#ifdef __x86_64__
+    return __builtin_ia32_stmxcsr();
+#else
+    return 0;
+#endif
+}
+
+static void host_fp_restore(uint32_t saved)
+{
+#ifdef __x86_64__
+    if (__builtin_ia32_stmxcsr() != saved) {
+        __builtin_ia32_ldmxcsr(saved);
+    }
+#else
+    (void)saved;
+#endif
+}
+
 static void free_step_block(EmuJitCpu *cpu)
 {
     emu_jit_ctx_free(cpu->step_ctx);
@@ -579,6 +603,7 @@ static void run_one_insn(EmuJitCpu *cpu)
 {
     const EmuCpuClass *cls = cpu->cls;
     uint64_t pc = cls->get_pc(cpu->env);
+    uint32_t fp = host_fp_save();    /* translation's own C code */
     free_step_block(cpu);
     cpu->step_ctx = emu_jit_ctx_new();
     cls->translate(cpu->step_ctx, pc, cls->get_flags(cpu->env),
@@ -586,6 +611,7 @@ static void run_one_insn(EmuJitCpu *cpu)
     cpu->step_labels = emu_jit_label_positions(cpu->step_ctx->insns,
                                                cpu->step_ctx->n_insns,
                                                cpu->step_ctx->n_labels);
+    host_fp_restore(fp);
     cpu->insn_pc = pc;
     cpu->in_tb = 1;
     emu_jit_interp(cpu->step_ctx->insns, cpu->step_labels,
@@ -719,9 +745,8 @@ static EmuJitTb *next_block(EmuJitCpu *cpu, EmuJitTb *prev, int64_t exit_val)
     return tb;
 }
 
-EMU_API int emu_jit_cpu_exec(EmuJitCpu *cpu, uint64_t *aux)
+static int exec_loop(EmuJitCpu *cpu, uint64_t *aux)
 {
-    current_cpu = cpu;
     if (sigsetjmp(cpu->jmp, 1)) {
         leave_loop();
         if (!cpu->step_once) {
@@ -734,6 +759,7 @@ EMU_API int emu_jit_cpu_exec(EmuJitCpu *cpu, uint64_t *aux)
     EmuJitTb *tb = NULL;
     int64_t exit_val = 0;
     for (;;) {
+        uint32_t fp = host_fp_save();
         if (!enter_loop(cpu)) {
             tb = NULL;              /* flushed */
             exit_val = 0;
@@ -761,6 +787,7 @@ EMU_API int emu_jit_cpu_exec(EmuJitCpu *cpu, uint64_t *aux)
             continue;
         }
         tb = next_block(cpu, tb, exit_val);
+        host_fp_restore(fp);
         if (tb->breakpoint) {
             leave_loop();
             if (aux) {
@@ -792,4 +819,25 @@ EMU_API int emu_jit_cpu_exec(EmuJitCpu *cpu, uint64_t *aux)
         cpu->in_tb = 0;
         leave_loop();
     }
+}
+
+/* The class hooks around the loop, when the class has them. */
+static bool has_exec_hooks(const EmuCpuClass *cls)
+{
+    return cls->size >= offsetof(EmuCpuClass, exec_leave) + sizeof(void *) &&
+           cls->exec_enter && cls->exec_leave;
+}
+
+EMU_API int emu_jit_cpu_exec(EmuJitCpu *cpu, uint64_t *aux)
+{
+    bool hooks = has_exec_hooks(cpu->cls);
+    current_cpu = cpu;
+    if (hooks) {
+        cpu->cls->exec_enter(cpu->env);
+    }
+    int excp = exec_loop(cpu, aux);
+    if (hooks) {
+        cpu->cls->exec_leave(cpu->env);
+    }
+    return excp;
 }

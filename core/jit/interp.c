@@ -119,6 +119,15 @@ int64_t emu_jit_interp(const EmuJitInsn *insns, const uint32_t *label_pos,
             break;
         case EMU_JIT_EXIT_TB:
             return i->imm;
+        case EMU_JIT_FADD64: case EMU_JIT_FSUB64: case EMU_JIT_FMUL64:
+        case EMU_JIT_FDIV64: case EMU_JIT_FADD32: case EMU_JIT_FSUB32:
+        case EMU_JIT_FMUL32: case EMU_JIT_FDIV32: case EMU_JIT_FCMP64:
+        case EMU_JIT_FCMPS64:
+            t[a[0]] = emu_jit_eval_fp(i->op, t[a[1]], t[a[2]]);
+            break;
+        case EMU_JIT_I64TOF64: case EMU_JIT_F64TOI64T: case EMU_JIT_F64TOI32T:
+            t[a[0]] = emu_jit_eval_fp(i->op, t[a[1]], 0);
+            break;
         default: {
             const EmuJitOpDef *def = emu_jit_op_def(i->op);
             uint64_t x[4] = { 0 };

@@ -105,6 +105,104 @@ static uint64_t rotl64(uint64_t v, unsigned n)
     return n ? (v << n) | (v >> (64 - n)) : v;
 }
 
+static double f64_of(uint64_t v)
+{
+    double d;
+    memcpy(&d, &v, 8);
+    return d;
+}
+
+static float f32_of(uint64_t v)
+{
+    uint32_t w = (uint32_t)v;
+    float f;
+    memcpy(&f, &w, 4);
+    return f;
+}
+
+static uint64_t bits_of_f64(double d)
+{
+    uint64_t v;
+    memcpy(&v, &d, 8);
+    return v;
+}
+
+static uint64_t bits_of_f32(float f)
+{
+    uint32_t w;
+    memcpy(&w, &f, 4);
+    return w;
+}
+
+/* x86-64: the host's instructions themselves, first operand first (the
+ * compiler could swap the operands of a commutative C "+", and the first
+ * of two NaN operands is the one the result keeps). */
+#if defined(__x86_64__)
+#define FP_OP(insn, x, y) __asm__ volatile(insn " %1, %0" : "+x"(x) : "x"(y))
+#else
+#define FP_OP(insn, x, y) \
+    ((x) = insn[0] == 'a' ? (x) + (y) : insn[0] == 's' ? (x) - (y) : \
+           insn[0] == 'm' ? (x) * (y) : (x) / (y))
+#endif
+
+/* Conversions and comparisons, on x86-64 with the instructions an x86
+ * guest uses (the C casts of out-of-range values are undefined). */
+static uint64_t eval_fp_convert(unsigned op, uint64_t a, uint64_t b)
+{
+    double x = f64_of(a), y = f64_of(b);
+#if defined(__x86_64__)
+    uint8_t lt = 0, eq = 0;
+    uint32_t w = 0;
+    switch (op) {
+    case EMU_JIT_I64TOF64:
+        __asm__ volatile("cvtsi2sdq %1, %0" : "=x"(x) : "r"(a));
+        return bits_of_f64(x);
+    case EMU_JIT_F64TOI64T:
+        __asm__ volatile("cvttsd2siq %1, %0" : "=r"(a) : "x"(x));
+        return a;
+    case EMU_JIT_F64TOI32T:
+        __asm__ volatile("cvttsd2si %1, %0" : "=r"(w) : "x"(x));
+        return w;
+    case EMU_JIT_FCMP64:
+        __asm__ volatile("ucomisd %3, %2; setb %0; sete %1"
+                         : "=q"(lt), "=q"(eq) : "x"(x), "x"(y) : "cc");
+        return (uint64_t)(eq * 2 + lt);
+    case EMU_JIT_FCMPS64:
+        __asm__ volatile("comisd %3, %2; setb %0; sete %1"
+                         : "=q"(lt), "=q"(eq) : "x"(x), "x"(y) : "cc");
+        return (uint64_t)(eq * 2 + lt);
+    }
+#else
+    switch (op) {
+    case EMU_JIT_I64TOF64: return bits_of_f64((double)(int64_t)a);
+    case EMU_JIT_F64TOI64T:
+        return x >= -0x1p63 && x < 0x1p63 ? (uint64_t)(int64_t)x : 1ull << 63;
+    case EMU_JIT_F64TOI32T:
+        return x > -0x1p31 - 1 && x < 0x1p31 ? (uint32_t)(int32_t)x : 1u << 31;
+    case EMU_JIT_FCMP64: case EMU_JIT_FCMPS64:
+        return x > y ? 0 : x < y ? 1 : x == y ? 2 : 3;
+    }
+#endif
+    g_assert_not_reached();
+}
+
+uint64_t emu_jit_eval_fp(unsigned op, uint64_t a, uint64_t b)
+{
+    double x = f64_of(a), y = f64_of(b);
+    float p = f32_of(a), q = f32_of(b);
+    switch (op) {
+    case EMU_JIT_FADD64: FP_OP("addsd", x, y); return bits_of_f64(x);
+    case EMU_JIT_FSUB64: FP_OP("subsd", x, y); return bits_of_f64(x);
+    case EMU_JIT_FMUL64: FP_OP("mulsd", x, y); return bits_of_f64(x);
+    case EMU_JIT_FDIV64: FP_OP("divsd", x, y); return bits_of_f64(x);
+    case EMU_JIT_FADD32: FP_OP("addss", p, q); return bits_of_f32(p);
+    case EMU_JIT_FSUB32: FP_OP("subss", p, q); return bits_of_f32(p);
+    case EMU_JIT_FMUL32: FP_OP("mulss", p, q); return bits_of_f32(p);
+    case EMU_JIT_FDIV32: FP_OP("divss", p, q); return bits_of_f32(p);
+    default: return eval_fp_convert(op, a, b);
+    }
+}
+
 uint64_t emu_jit_eval(unsigned op, unsigned aux, uint64_t a, uint64_t b,
                       uint64_t c, uint64_t d)
 {

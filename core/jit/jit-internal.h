@@ -79,6 +79,9 @@ const EmuJitOpDef *emu_jit_op_def(unsigned op);
 uint64_t emu_jit_eval(unsigned op, unsigned aux, uint64_t a, uint64_t b,
                       uint64_t c, uint64_t d);
 bool emu_jit_cond_true(unsigned cond, uint64_t a, uint64_t b);
+/* Evaluates an EMU_JIT_F_FP op with the host's FP unit (its flags go to
+ * the host's FP status, as the native backend's instructions do). */
+uint64_t emu_jit_eval_fp(unsigned op, uint64_t a, uint64_t b);
 /* Number of inputs of an instruction (CALL: from aux). */
 unsigned emu_jit_insn_n_in(const EmuJitInsn *insn);
 

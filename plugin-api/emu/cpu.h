@@ -78,6 +78,11 @@ typedef struct EmuCpuClass {
     size_t fp_state_size;
     void (*fp_save)(const void *env, void *buf);
     void (*fp_restore)(void *env, const void *buf);
+    /* Optional: called by emu_jit_cpu_exec() when it starts and before it
+     * returns, on the vCPU's thread (x86: guest MXCSR flags are kept in
+     * the host's MXCSR in between). */
+    void (*exec_enter)(void *env);
+    void (*exec_leave)(void *env);
 } EmuCpuClass;
 
 _Static_assert(offsetof(EmuCpuClass, size) == 0, "ABI: size first");

@@ -51,6 +51,23 @@ extern "C" {
  *   LOOKUP_TB  args: the next pc, already in env.  An indirect jump: may
  *              go straight to the translated block for that pc (and this
  *              block's flags); else does nothing, and EXIT_TB 0 follows.
+ *   FADD64..FDIV64  d = a op b on IEEE binary64 values (the bits of a, b)
+ *   FADD32..FDIV32  the same on binary32 values in the low 32 bits of a
+ *              and b; d is zero-extended.
+ *   I64TOF64   d = the signed integer a as binary64
+ *   F64TOI64T, F64TOI32T  d = binary64 a truncated to a signed 64- or
+ *              32-bit integer (zero-extended); out of range or NaN: the
+ *              host's "integer indefinite" (x86: the lowest integer)
+ *   FCMP64, FCMPS64  compare binary64 a with b: d = 0 greater, 1 less,
+ *              2 equal, 3 unordered; FCMPS64 signals invalid on quiet
+ *              NaNs too (x86 COMISD), FCMP64 only on signalling ones
+ *              All of them: round to nearest, exceptions masked, no flush to
+ *              zero; NaN results and exception flags are what the host's
+ *              FP unit gives, and the flags accumulate in the host's FP
+ *              status (e.g. MXCSR) of the thread, where the CPU plugin
+ *              picks them up.  So a front end uses them only when that is
+ *              the guest's behaviour too (x86 guests on x86 hosts).  Never
+ *              folded or removed (the flags are their side effect).
  */
 #define EMU_JIT_OPS(X) \
     X(NOP,        0, 0, 0) \
@@ -100,7 +117,20 @@ extern "C" {
     X(BRCOND,     0, 2, EMU_JIT_F_SIDE | EMU_JIT_F_BB_END) \
     X(GOTO_TB,    0, 0, EMU_JIT_F_SIDE) \
     X(EXIT_TB,    0, 0, EMU_JIT_F_SIDE | EMU_JIT_F_BB_END) \
-    X(LOOKUP_TB,  0, 1, EMU_JIT_F_SIDE)
+    X(LOOKUP_TB,  0, 1, EMU_JIT_F_SIDE) \
+    X(FADD64,     1, 2, EMU_JIT_F_SIDE | EMU_JIT_F_FP) \
+    X(FSUB64,     1, 2, EMU_JIT_F_SIDE | EMU_JIT_F_FP) \
+    X(FMUL64,     1, 2, EMU_JIT_F_SIDE | EMU_JIT_F_FP) \
+    X(FDIV64,     1, 2, EMU_JIT_F_SIDE | EMU_JIT_F_FP) \
+    X(FADD32,     1, 2, EMU_JIT_F_SIDE | EMU_JIT_F_FP) \
+    X(FSUB32,     1, 2, EMU_JIT_F_SIDE | EMU_JIT_F_FP) \
+    X(FMUL32,     1, 2, EMU_JIT_F_SIDE | EMU_JIT_F_FP) \
+    X(FDIV32,     1, 2, EMU_JIT_F_SIDE | EMU_JIT_F_FP) \
+    X(I64TOF64,   1, 1, EMU_JIT_F_SIDE | EMU_JIT_F_FP) \
+    X(F64TOI64T,  1, 1, EMU_JIT_F_SIDE | EMU_JIT_F_FP) \
+    X(F64TOI32T,  1, 1, EMU_JIT_F_SIDE | EMU_JIT_F_FP) \
+    X(FCMP64,     1, 2, EMU_JIT_F_SIDE | EMU_JIT_F_FP) \
+    X(FCMPS64,    1, 2, EMU_JIT_F_SIDE | EMU_JIT_F_FP)
 
 enum {
     EMU_JIT_F_FOLD = 1u << 0,      /* pure: constant inputs fold */
@@ -108,6 +138,7 @@ enum {
     EMU_JIT_F_VARARGS = 1u << 2,   /* input count in aux (CALL) */
     EMU_JIT_F_BB_END = 1u << 3,    /* ends a basic block for the optimizer */
     EMU_JIT_F_READS_ENV = 1u << 4,
+    EMU_JIT_F_FP = 1u << 5,        /* host floating point (FADD64...) */
 };
 
 typedef enum EmuJitOp {

@@ -158,7 +158,13 @@ uint32_t x86_tb_flags(const X86CpuState *env)
 {
     const uint64_t *b = env->seg_base;
     bool flat = !(b[SEG_CS] | b[SEG_DS] | b[SEG_ES] | b[SEG_SS]);
-    return env->mode | (env->mode != 64 && flat ? X86_TB_FLAT_SEGS : 0);
+    uint32_t f = env->mode | (env->mode != 64 && flat ? X86_TB_FLAT_SEGS : 0);
+#if defined(__x86_64__)
+    if ((env->mxcsr & ~0x3fu) == 0x1f80u) {
+        f |= X86_TB_SSE_DEFAULT;
+    }
+#endif
+    return f;
 }
 
 static uint32_t get_flags(const void *env)
@@ -330,6 +336,8 @@ static void fp_restore(void *env, const void *buf)
         .fp_state_size = 512,                                           \
         .fp_save = fp_save,                                             \
         .fp_restore = fp_restore,                                       \
+        .exec_enter = x86_exec_enter,                                   \
+        .exec_leave = x86_exec_leave,                                   \
     }
 
 const EmuCpuClass x86_64_cpu_class =

@@ -546,9 +546,11 @@ EMU_JIT_HELPER(x86_helper_fpu_env)
         x86_x87_load_env(e, p);
         return 0;
     case ZYDIS_MNEMONIC_FXSAVE: case ZYDIS_MNEMONIC_FXSAVE64:
+        x86_mxcsr_sync(e);
         x86_fxsave(e, p);
         return 0;
     case ZYDIS_MNEMONIC_FXRSTOR: case ZYDIS_MNEMONIC_FXRSTOR64:
+        x86_mxcsr_sync(e);      /* pending flags are replaced too */
         x86_fxrstor(e, p);
         return 0;
     case ZYDIS_MNEMONIC_FNINIT:

@@ -340,8 +340,57 @@ typedef struct SseFp {
 } SseFp;
 static _Thread_local SseFp fpst;
 
-static void fp_begin(const X86CpuState *e)
+/*
+ * Inline arithmetic (the EMU_JIT_FADD64... ops of blocks translated with
+ * X86_TB_SSE_DEFAULT, and x86_helper_sse_arith's fast path) leaves the
+ * flags it raises in the host's MXCSR: while a vCPU runs, the guest's
+ * MXCSR is e->mxcsr with the host's flags ORed in.  x86_exec_enter()
+ * starts that with the host's MXCSR at its default (so the emulator's
+ * own flags never reach the guest) and x86_exec_leave() folds the flags
+ * back, so outside emu_jit_cpu_exec() e->mxcsr alone is the guest's.
+ * Helpers that read or write e->mxcsr call x86_mxcsr_sync() first.
+ */
+void x86_mxcsr_sync(X86CpuState *e)
 {
+#if defined(__x86_64__)
+    uint32_t host = __builtin_ia32_stmxcsr();
+    if (host & 0x3fu) {
+        e->mxcsr |= host & 0x3fu;
+        __builtin_ia32_ldmxcsr(host & ~0x3fu);
+    }
+#else
+    (void)e;
+#endif
+}
+
+void x86_exec_enter(void *env)
+{
+    (void)env;
+#if defined(__x86_64__)
+    __builtin_ia32_ldmxcsr(0x1f80u);
+#endif
+}
+
+void x86_exec_leave(void *env)
+{
+    x86_mxcsr_sync(env);
+}
+
+/* STMXCSR (a = 0: returns MXCSR) and LDMXCSR (a = 1, b = the value;
+ * the flags pending in the host's MXCSR are replaced too). */
+EMU_JIT_HELPER(x86_helper_mxcsr)
+{
+    X86CpuState *e = env;
+    x86_mxcsr_sync(e);
+    if (a) {
+        e->mxcsr = (uint32_t)b;
+    }
+    return e->mxcsr;
+}
+
+static void fp_begin(X86CpuState *e)
+{
+    x86_mxcsr_sync(e);
     fpst.mxcsr = e->mxcsr;
     fpst.flags = 0;
     fpst.host = host_save();
@@ -1250,7 +1299,7 @@ static void arith_lanes(unsigned op, unsigned shape, X86Xmm *r, const X86Xmm *b)
 /* ADD/SUB/MUL/DIV SD/SS/PD/PS: a = op << 2 | shape (see arith_lanes),
  * b = destination offset, c = source offset, d = mnemonic.  With the
  * guest's MXCSR in the default mode (round to nearest, every exception
- * masked, no DAZ/FTZ) and the host's MXCSR the same, the host's own
+ * masked, no DAZ/FTZ), as the host's is while a vCPU runs, the host's own
  * instruction computes the guest's result and flags exactly (the host is
  * x86 too): no switch of the host's mode, no software denormal checks.
  * Anything else goes to x86_helper_sse(). */
@@ -1258,22 +1307,15 @@ EMU_JIT_HELPER(x86_helper_sse_arith)
 {
 #if defined(__x86_64__)
     X86CpuState *e = env;
-    uint32_t host = __builtin_ia32_stmxcsr();
-    if ((e->mxcsr & ~0x3fu) == 0x1f80u && (host & ~0x3fu) == 0x1f80u) {
-        if (host & 0x3f) {
-            __builtin_ia32_ldmxcsr(0x1f80u);    /* our own code's flags */
-        }
+    if ((e->mxcsr & ~0x3fu) == 0x1f80u) {
+        /* the flags stay in the host's MXCSR (see x86_mxcsr_sync) */
         X86Xmm *dst = xmm_at(env, b);
         X86Xmm src = *xmm_at(env, c), r = *dst;
         arith_lanes((unsigned)a >> 2, (unsigned)a & 3, &r, &src);
-        uint32_t f = __builtin_ia32_stmxcsr() & 0x3fu;
-        if (f) {
-            e->mxcsr |= f;
-            __builtin_ia32_ldmxcsr(0x1f80u);
-        }
         *dst = r;
         return 0;
     }
 #endif
     return x86_helper_sse(env, d, b, c, 0);
 }
+

@@ -27,6 +27,7 @@ typedef struct Dis {
     uint64_t pc, next_pc;
     unsigned mode;
     bool flat_segs;             /* CS DS ES SS bases are 0 (X86_TB_FLAT_SEGS) */
+    bool sse_inline;            /* X86_TB_SSE_DEFAULT: host FP ops allowed */
     bool ended;
     bool ea_valid[4];
     T ea[4];
@@ -534,6 +535,15 @@ static void gen_jump_reg(Dis *d, T target)
     d->ended = true;
 }
 
+/* After an instruction that may change the MXCSR control bits (block
+ * flag X86_TB_SSE_DEFAULT): the next block is looked up afresh. */
+static void end_block_mxcsr(Dis *d)
+{
+    st_env(d, cst(d, d->next_pc), ENV_OFF(rip), EMU_MO_64);
+    emu_jit_exit_tb(d->ctx, 0);
+    d->ended = true;
+}
+
 static void gen_branch(Dis *d, T taken_if_nonzero, uint64_t target)
 {
     EmuJitLabel l = emu_jit_label_new(d->ctx);
@@ -637,6 +647,7 @@ size_t x86_translate(EmuJitCtx *ctx, uint64_t pc, uint32_t flags,
               .cc_kind = -1 };
     /* 64-bit mode ignores these bases whatever they hold */
     d.flat_segs = d.mode == 64 || (flags & X86_TB_FLAT_SEGS);
+    d.sse_inline = flags & X86_TB_SSE_DEFAULT;
     uint64_t start = pc;
     x86_guest_base = guest_base;
     decoder_init(&d);

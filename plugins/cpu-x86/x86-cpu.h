@@ -103,6 +103,10 @@ _Static_assert(offsetof(X86CpuState, xmm) % 16 == 0, "JIT: xmm aligned");
  * translator adds no base for them). */
 #define X86_TB_MODE_MASK 0x70u
 #define X86_TB_FLAT_SEGS 0x100u
+/* x86-64 hosts: the MXCSR control bits are the default 0x1f80 (round to
+ * nearest, all exceptions masked, no DAZ/FTZ), so SSE arithmetic may run
+ * as the host's own instructions (EMU_JIT_FADD64...). */
+#define X86_TB_SSE_DEFAULT 0x200u
 uint32_t x86_tb_flags(const X86CpuState *env);
 
 #define ENV_OFF(field) offsetof(X86CpuState, field)
@@ -116,6 +120,11 @@ bool x86_cond(const X86CpuState *env, unsigned cc);
 uint64_t x86_get_eflags(const X86CpuState *env);
 void x86_set_eflags(X86CpuState *env, uint64_t value, uint64_t mask);
 EMU_JIT_HELPER(x86_helper_cond);
+/* sse.c: the guest MXCSR while a vCPU runs (see there) */
+void x86_mxcsr_sync(X86CpuState *e);
+void x86_exec_enter(void *env);
+void x86_exec_leave(void *env);
+EMU_JIT_HELPER(x86_helper_mxcsr);
 EMU_JIT_HELPER(x86_helper_get_eflags);
 EMU_JIT_HELPER(x86_helper_set_eflags);
 EMU_JIT_HELPER(x86_helper_get_cf);

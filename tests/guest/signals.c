@@ -53,6 +53,37 @@ static void on_fault(int sig, siginfo_t *si, void *ucp)
     uc->uc_mcontext.gregs[REG_PC] += sig == SIGILL ? 2 : INSN_LEN;
 }
 
+#ifdef __x86_64__
+static volatile unsigned fault_mxcsr;
+
+/* SSE flags raised just before a fault in the same block: in the
+ * handler's saved FP state, and still set after it returns. */
+static void on_fault_fp(int sig, siginfo_t *si, void *ucp)
+{
+    ucontext_t *uc = ucp;
+    fault_mxcsr = uc->uc_mcontext.fpregs->mxcsr;
+    on_fault(sig, si, ucp);
+}
+
+static void check_fp_flags_at_fault(void *bad)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_sigaction = on_fault_fp;
+    sa.sa_flags = SA_SIGINFO;
+    sigaction(SIGSEGV, &sa, NULL);
+    unsigned clean = 0x1f80, after;
+    double a = 1.0, b = 3.0;
+    uintptr_t rbx = 7;
+    asm volatile("ldmxcsr %3\n divsd %2, %1\n mov %5, %%rax\n mov (%%rax), %%rbx\n"
+                 "stmxcsr %0\n"
+                 : "=m"(after), "+x"(a), "+x"(b), "+m"(clean), "+b"(rbx)
+                 : "r"(bad) : "rax", "memory");
+    printf("SSE flags at fault: handler mxcsr %04x, after return %04x\n",
+           fault_mxcsr, after);
+}
+#endif
+
 static void on_alarm(int sig)
 {
     got = sig;
@@ -76,6 +107,10 @@ int main(void)
     printf("SIGSEGV %d at insn %d addr %d altstack %d rbx %ld\n", got == SIGSEGV,
            fault_rip == (uintptr_t)segv_insn, fault_addr == (uintptr_t)bad,
            on_alt, (long)rbx);
+
+#ifdef __x86_64__
+    check_fp_flags_at_fault(bad);
+#endif
 
     got = 0;
     uintptr_t rax = 100, rdx = 0;

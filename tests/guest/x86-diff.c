@@ -166,6 +166,19 @@ enum { F_NONE, F_BMI1, F_BMI2, F_LZCNT, F_POPCNT, F_MOVBE, F_SSSE3,
     X(fp_default, NONE, G_ANY, F_NONE, "stmxcsr [r12+200]; and dword ptr [r12+200], 0x3f; " \
       "or dword ptr [r12+200], 0x1f80; ldmxcsr [r12+200]; mulpd xmm0, xmm1; addsd xmm2, xmm3; " \
       "divps xmm1, xmm2; subss xmm3, xmm0; addps xmm0, [r12+32]; divsd xmm2, xmm1; subpd xmm3, xmm2") \
+    /* the same with special values and memory operands across blocks: flags \
+     * raised in one block read (STMXCSR) or replaced (LDMXCSR) in later ones */ \
+    X(fp_default_blocks, NONE, G_FSPECIAL, F_NONE, "stmxcsr [r12+200]; " \
+      "and dword ptr [r12+200], 0x3f; or dword ptr [r12+200], 0x1f80; ldmxcsr [r12+200]; " \
+      "movsd xmm0, [r12+8]; divsd xmm0, [r12+16]; mulss xmm1, [r12+8]; jmp 1f; " \
+      "1: stmxcsr [r12+204]; addpd xmm2, [r12+16]; subsd xmm3, xmm0; " \
+      "mov dword ptr [r12+208], 0x1f80; ldmxcsr [r12+208]; divss xmm1, [r12+12]; " \
+      "mulpd xmm3, xmm2; jmp 2f; 2: addsd xmm0, [r12+16]; subss xmm1, xmm0") \
+    X(fp_default_cvt, ALL, G_FSPECIAL, F_NONE, "stmxcsr [r12+200]; " \
+      "and dword ptr [r12+200], 0x3f; or dword ptr [r12+200], 0x1f80; ldmxcsr [r12+200]; " \
+      "movsd xmm0, [r12+8]; ucomisd xmm0, [r12+16]; setb al; sete ah; setp bl; " \
+      "comisd xmm0, [r12+16]; seta bh; cvttsd2si ecx, [r12+16]; cvttsd2si rdx, xmm0; " \
+      "cvtsi2sd xmm1, rsi; cvtsi2sd xmm2, edi; jmp 1f; 1: comisd xmm1, xmm2") \
     /* equal lanes, rare with random inputs: zero bytes and words next to nonzero */ \
     X(sse_eq, NONE, G_ANY, F_NONE, "pxor xmm1, xmm1; punpcklbw xmm0, xmm1; pxor xmm2, xmm2; " \
       "pcmpeqb xmm2, xmm0; pmovmskb eax, xmm2; pxor xmm3, xmm3; pcmpeqw xmm3, xmm0; " \
