@@ -77,23 +77,32 @@ static void die_from_host_fault(int sig)
     raise(sig);
 }
 
+/* The handler runs with a fresh MXCSR; guest code that leaves from here
+ * keeps the interrupted one (pending guest SSE flags, see EMU_JIT_FADD64).
+ * Called last before leaving, so the handler's own C code cannot add
+ * flags to it. */
+static void restore_interrupted_mxcsr(const ucontext_t *uc)
+{
+#if defined(__x86_64__)
+    if (uc->uc_mcontext.fpregs) {
+        __builtin_ia32_ldmxcsr(uc->uc_mcontext.fpregs->mxcsr);
+    }
+#else
+    (void)uc;
+#endif
+}
+
 static void host_fault_handler(int sig, siginfo_t *info, void *ucp)
 {
     uint64_t addr = h2g(info->si_addr);
     ucontext_t *uc = ucp;
     bool is_write = (uc->uc_mcontext.gregs[REG_ERR] & 2) != 0;
     if (sig == SIGSEGV && is_write && user_smc_fault(addr)) {
+        restore_interrupted_mxcsr(uc);
         emu_jit_restart_after_code_write(addr);
         return;         /* not the running block's code: write again */
     }
-#if defined(__x86_64__)
-    /* the handler runs with a fresh MXCSR; guest code that leaves from
-     * here keeps the interrupted one (pending guest SSE flags, see
-     * EMU_JIT_FADD64) */
-    if (uc->uc_mcontext.fpregs) {
-        __builtin_ia32_ldmxcsr(uc->uc_mcontext.fpregs->mxcsr);
-    }
-#endif
+    restore_interrupted_mxcsr(uc);
     emu_jit_host_fault(addr, is_write);   /* leaves when in guest code */
     if (user_syscall_fault) {
         siglongjmp(*user_syscall_fault, 1);
