@@ -8,6 +8,7 @@
  *   INC/DEC: dst = result, src2 = first, carry = CF before
  *   LOGIC: dst = result.  MUL: dst = low result, src = overflow (CF=OF)
  *   EFLAGS: src = the flags themselves
+ *   INC_LAZY/DEC_LAZY: see x86-cpu.h
  */
 #include "x86-cpu.h"
 
@@ -53,9 +54,27 @@ static uint32_t flags_sub(uint64_t a, uint64_t b, uint64_t r, bool borrow,
     return f;
 }
 
+static uint32_t flags_of(const X86CpuState *env, uint32_t cc_op);
+
+/* INC/DEC of CC_INC_LAZY/CC_DEC_LAZY: CF from the operation before. */
+static uint32_t flags_incdec_lazy(const X86CpuState *env, bool inc, unsigned sz)
+{
+    uint64_t m = size_mask(sz), sign = (m >> 1) + 1;
+    uint64_t r = env->cc_lazy_res, before = inc ? r - 1 : r + 1;
+    uint32_t f = zsp(r, sz) | (flags_of(env, env->cc_op_prev) & X86_CF);
+    f |= ((before ^ 1 ^ r) & 0x10) ? X86_AF : 0;
+    f |= ((r & m) == (inc ? sign : sign - 1)) ? X86_OF : 0;
+    return f;
+}
+
 uint32_t x86_compute_flags(const X86CpuState *env)
 {
-    unsigned kind = env->cc_op / 4, sz = env->cc_op % 4;
+    return flags_of(env, env->cc_op);
+}
+
+static uint32_t flags_of(const X86CpuState *env, uint32_t cc_op)
+{
+    unsigned kind = cc_op / 4, sz = cc_op % 4;
     uint64_t d = env->cc_dst, s = env->cc_src, s2 = env->cc_src2;
     uint64_t m = size_mask(sz), sign = (m >> 1) + 1;
     switch (kind) {
@@ -90,6 +109,8 @@ uint32_t x86_compute_flags(const X86CpuState *env)
                ((s2 & sign) ? X86_OF : 0);
     case CC_SAR:
         return zsp(d, sz) | ((s & 1) ? X86_CF : 0);
+    case CC_INC_LAZY: case CC_DEC_LAZY:
+        return flags_incdec_lazy(env, kind == CC_INC_LAZY, sz);
     }
     return 0;
 }

@@ -421,6 +421,10 @@ static T cf_inline(Dis *d)
     }
     case CC_INC: case CC_DEC:
         return d->cc_carry;
+    case CC_SHR: case CC_SAR:   /* the last bit shifted out */
+        return opi(d, EMU_JIT_AND, d->cc_src, 1);
+    case CC_SHL:
+        return setcond(d, EMU_JIT_TSTNE, d->cc_src, cst(d, (mask_of(sz) >> 1) + 1));
     default:
         return 0;
     }
@@ -471,6 +475,7 @@ static T cond_inline(Dis *d, unsigned cc)
         break;
     case CC_ADD: case CC_INC: case CC_DEC: case CC_ADC: case CC_SBB:
     case CC_SHL: case CC_SHR: case CC_SAR: case CC_MUL:
+    case CC_INC_LAZY: case CC_DEC_LAZY:
         if (base == 4) {
             a = d->cc_dst; b = cst(d, mask_of(sz)); c = EMU_JIT_TSTEQ;
         } else if (base == 8) {
