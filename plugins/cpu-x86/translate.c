@@ -142,9 +142,12 @@ static T calli(Dis *d, EmuJitHelper fn, unsigned n, uint64_t a0, uint64_t a1,
 
 /* ---- registers ---- */
 
+/* Outside 64-bit mode a register never has bits above 31 set (every
+ * write is 32 bits or narrower), so 32-bit loads tell the optimizer the
+ * value is zero-extended already. */
 static T ld_reg(Dis *d, unsigned idx)
 {
-    return ld_env(d, REG_OFF(idx), EMU_MO_64);
+    return ld_env(d, REG_OFF(idx), d->mode == 64 ? EMU_MO_64 : EMU_MO_32);
 }
 
 static void st_reg(Dis *d, unsigned idx, T v)
