@@ -4,7 +4,8 @@
  * evaluates Jcc/SETcc/CMOVcc conditions, and reads/writes EFLAGS.
  * Operand conventions (set by translate.c):
  *   ADD/ADC/SUB/SBB: dst = result, src = second operand, src2 = first,
- *                    carry = carry/borrow in (ADC/SBB)
+ *                    carry = carry/borrow in (ADC/SBB); ADD and SUB
+ *                    leave dst unset (it is src2 + src or src2 - src)
  *   INC/DEC: dst = result, src2 = first, carry = CF before
  *   LOGIC: dst = result.  MUL: dst = low result, src = overflow (CF=OF)
  *   EFLAGS: src = the flags themselves
@@ -80,9 +81,9 @@ static uint32_t flags_of(const X86CpuState *env, uint32_t cc_op)
     switch (kind) {
     case CC_EFLAGS:
         return (uint32_t)s & X86_ARITH_FLAGS;
-    case CC_ADD: return flags_add(s2, s, d, false, sz);
+    case CC_ADD: return flags_add(s2, s, s2 + s, false, sz);
     case CC_ADC: return flags_add(s2, s, d, env->cc_carry & 1, sz);
-    case CC_SUB: return flags_sub(s2, s, d, false, sz);
+    case CC_SUB: return flags_sub(s2, s, s2 - s, false, sz);
     case CC_SBB: return flags_sub(s2, s, d, env->cc_carry & 1, sz);
     case CC_LOGIC: return zsp(d, sz);
     case CC_INC: {

@@ -374,7 +374,11 @@ static bool next_insn_sets_all_flags(Dis *d)
 
 static void set_cc(Dis *d, unsigned kind, unsigned sz, T dst, T src, T src2)
 {
-    st_env(d, dst, ENV_OFF(cc_dst), EMU_MO_64);
+    /* the result of ADD/SUB follows from the operands (see flags.c): a
+     * CMP then needs neither the subtraction nor its store */
+    if (kind != CC_ADD && kind != CC_SUB) {
+        st_env(d, dst, ENV_OFF(cc_dst), EMU_MO_64);
+    }
     if (src) {
         st_env(d, src, ENV_OFF(cc_src), EMU_MO_64);
     }
