@@ -116,8 +116,34 @@ static uint32_t flags_of(const X86CpuState *env, uint32_t cc_op)
     return 0;
 }
 
+/* The condition after a compare (CC_SUB) straight from its operands,
+ * without the other flags; -1 for the conditions it leaves to the
+ * general path (overflow and parity). */
+static int cond_after_sub(const X86CpuState *env, unsigned cc)
+{
+    unsigned sz = env->cc_op % 4, shift = 64 - (8u << sz);
+    uint64_t a = env->cc_src2 << shift, b = env->cc_src << shift;
+    bool r;
+    switch (cc >> 1) {
+    case 1: r = a < b; break;
+    case 2: r = a == b; break;
+    case 3: r = a <= b; break;
+    case 4: r = (int64_t)(a - b) < 0; break;
+    case 6: r = (int64_t)a < (int64_t)b; break;
+    case 7: r = (int64_t)a <= (int64_t)b; break;
+    default: return -1;
+    }
+    return (cc & 1) ? !r : r;
+}
+
 bool x86_cond(const X86CpuState *env, unsigned cc)
 {
+    if (env->cc_op / 4 == CC_SUB) {
+        int r = cond_after_sub(env, cc);
+        if (r >= 0) {
+            return r;
+        }
+    }
     uint32_t f = x86_compute_flags(env);
     bool r;
     switch (cc >> 1) {
