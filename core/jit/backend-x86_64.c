@@ -50,6 +50,7 @@ typedef struct Emitter {
     uint32_t *label_off;        /* label -> code offset (UINT32_MAX unset) */
     GArray *fixups;             /* Fixup */
     bool overflow;
+    bool addr32;                /* memory operands: 32-bit address size */
 } Emitter;
 
 typedef struct Fixup {
@@ -137,6 +138,9 @@ static void op_rr(Emitter *e, int w, const uint8_t *op, size_t n_op, int reg,
 static void op_mem(Emitter *e, int w, const uint8_t *op, size_t n_op, int reg,
                    int base, int index, int32_t disp)
 {
+    if (e->addr32) {
+        b1(e, 0x67);
+    }
     prefix_rex(e, w, reg, index, base, w == W8);
     bytes(e, op, n_op);
     int mod = (disp == 0 && (base & 7) != RBP) ? 0 : disp == (int8_t)disp ? 1 : 2;
@@ -317,6 +321,9 @@ typedef struct Gen {
     uint32_t locked;    /* registers the current instruction reads */
     unsigned folded;    /* an access whose address ADD was not emitted
                          * (UINT_MAX: none) */
+    unsigned fold_first;    /* the first instruction folded into it */
+    unsigned fold_add;      /* the ADD/SUB among them (UINT_MAX: none) */
+    bool fold_addr32;       /* an EXT32U too: 32-bit address size */
 } Gen;
 
 static unsigned n_out_of(const EmuJitInsn *i)
@@ -821,27 +828,78 @@ static void gen_c_call(Gen *g, unsigned k, const EmuJitInsn *i, uint64_t fn,
  * access's memory operand [x + y + disp] (guest base 0 only: no register is
  * left for it).  The ADD is then not emitted: its inputs still hold what
  * it would read, since nothing runs in between. */
+static bool folds_into_access_at(const Gen *g, unsigned k, unsigned at);
+
 static bool folds_into_access(const Gen *g, unsigned k)
 {
+    return folds_into_access_at(g, k, k);
+}
+
+/* The same for an ADD at k whose result the instruction at `at` reads
+ * (k itself: the access that follows; else an EXT32U, see zext_fold). */
+static bool folds_into_access_at(const Gen *g, unsigned k, unsigned at)
+{
     const EmuJitTb *tb = g->tb;
-    if (k + 1 >= tb->n_insns || emu_jit_opts.guest_base ||
+    if (at + 1 >= tb->n_insns || emu_jit_opts.guest_base ||
         (tb->insns[k].op != EMU_JIT_ADD && tb->insns[k].op != EMU_JIT_SUB)) {
         return false;
     }
-    const EmuJitInsn *add = &tb->insns[k], *acc = &tb->insns[k + 1];
+    const EmuJitInsn *add = &tb->insns[k], *acc = &tb->insns[at + 1];
     uint32_t t = add->args[0];
     const TempState *x = &g->t[add->args[1]], *y = &g->t[add->args[2]];
-    if ((acc->op != EMU_JIT_LD && acc->op != EMU_JIT_ST) ||
-        (acc->aux & EMU_MO_BE) || acc->args[1] != t ||
-        (acc->op == EMU_JIT_ST && acc->args[0] == t) || g->t[t].global ||
-        !dies(g, k + 1, 1) || add->args[1] == EMU_JIT_ENV ||
-        add->args[2] == EMU_JIT_ENV) {
+    if ((at == k && ((acc->op != EMU_JIT_LD && acc->op != EMU_JIT_ST) ||
+                     (acc->aux & EMU_MO_BE) || acc->args[1] != t ||
+                     (acc->op == EMU_JIT_ST && acc->args[0] == t) ||
+                     g->t[t].global || !dies(g, k + 1, 1))) ||
+        add->args[1] == EMU_JIT_ENV || add->args[2] == EMU_JIT_ENV) {
         return false;
     }
     if (add->op == EMU_JIT_SUB) {
         return y->is_const && fits_s32(-(int64_t)y->val) && !x->is_const;
     }
     return add->op == EMU_JIT_ADD && !(x->is_const && y->is_const);
+}
+
+/* Whether the access at k reads temp t as its address, and nothing else
+ * reads t after it. */
+static bool is_address_of(const Gen *g, unsigned k, uint32_t t)
+{
+    const EmuJitInsn *acc = &g->tb->insns[k];
+    return (acc->op == EMU_JIT_LD || acc->op == EMU_JIT_ST) &&
+           !(acc->aux & EMU_MO_BE) && acc->args[1] == t &&
+           !(acc->op == EMU_JIT_ST && acc->args[0] == t) && !g->t[t].global &&
+           dies(g, k, 1);
+}
+
+/* A 32-bit guest address "EXT32U t2, t" of "ADD t, x, y" (the ADD may be
+ * missing) right before its access: with the address-size prefix the
+ * host computes [x + y + disp] modulo 2^32 itself.  Returns the index of
+ * the access (0: no such pattern); *add gets the ADD's (UINT_MAX: none). */
+static unsigned zext_fold(const Gen *g, unsigned k, unsigned *add)
+{
+    const EmuJitTb *tb = g->tb;
+    unsigned ext = k;
+    *add = UINT_MAX;
+    if (emu_jit_opts.guest_base || k + 2 >= tb->n_insns) {
+        return 0;
+    }
+    if (tb->insns[k].op == EMU_JIT_ADD || tb->insns[k].op == EMU_JIT_SUB) {
+        uint32_t t = tb->insns[k].args[0];
+        ext = k + 1;
+        if (tb->insns[ext].op != EMU_JIT_EXT32U || tb->insns[ext].args[1] != t ||
+            g->t[t].global || !dies(g, ext, 1) ||
+            !folds_into_access_at(g, k, ext)) {
+            return 0;
+        }
+        *add = k;
+    } else {
+        uint32_t a = tb->insns[k].args[1];
+        if (tb->insns[k].op != EMU_JIT_EXT32U || a == EMU_JIT_ENV ||
+            g->t[a].is_const) {
+            return 0;
+        }
+    }
+    return is_address_of(g, ext + 1, tb->insns[ext].args[0]) ? ext + 1 : 0;
 }
 
 /* Base, index and displacement of the folded address of insn k. */
@@ -886,8 +944,11 @@ static void access_addr(Gen *g, unsigned k, int *base, int *index,
                         int32_t *disp)
 {
     *disp = 0;
-    if (g->folded == k) {
-        folded_addr(g, k - 1, base, index, disp);
+    if (g->folded == k && g->fold_add != UINT_MAX) {
+        folded_addr(g, g->fold_add, base, index, disp);
+    } else if (g->folded == k) {
+        *base = use_reg(g, g->tb->insns[g->fold_first].args[1]);
+        *index = NO_REG;
     } else {
         guest_addr(g, g->tb->insns[k].args[1], base, index);
     }
@@ -899,7 +960,9 @@ static void gen_ld(Gen *g, unsigned k, const EmuJitInsn *i)
     int32_t disp;
     access_addr(g, k, &base, &index, &disp);
     int r = def_reg(g, i->args[0], NO_REG);
+    g->e.addr32 = g->folded == k && g->fold_addr32;
     load_sized(&g->e, i->aux, r, base, index, disp);
+    g->e.addr32 = false;
     def_done(g, i->args[0]);
 }
 
@@ -909,12 +972,17 @@ static void gen_st(Gen *g, unsigned k, const EmuJitInsn *i)
     int32_t disp;
     Opnd v = use(g, i->args[0]);
     access_addr(g, k, &base, &index, &disp);
+    if (v.is_imm && (i->aux & EMU_MO_SIZE) == EMU_MO_64 && !fits_s32(v.imm)) {
+        mov_ri(&g->e, RDX, (uint64_t)v.imm);
+        v = (Opnd){ .reg = RDX };
+    }
+    g->e.addr32 = g->folded == k && g->fold_addr32;
     if (!v.is_imm) {
         store_sized_reg(&g->e, i->aux, v.reg, base, index, disp);
-    } else if (!store_sized_imm(&g->e, i->aux, v.imm, base, index, disp)) {
-        mov_ri(&g->e, RDX, (uint64_t)v.imm);
-        store_sized_reg(&g->e, i->aux, RDX, base, index, disp);
+    } else {
+        store_sized_imm(&g->e, i->aux, v.imm, base, index, disp);
     }
+    g->e.addr32 = false;
 }
 
 static void gen_st_env(Gen *g, const EmuJitInsn *i)
@@ -1229,8 +1297,8 @@ static bool gen_insn(Gen *g, unsigned k, const EmuJitInsn *i)
                    i->op | ((uint64_t)i->aux << 16), def->n_in);
         break;
     }
-    if (g->folded == k) {
-        release_dead(g, k - 1, &g->tb->insns[k - 1]);
+    for (unsigned j = g->folded == k ? g->fold_first : k; j < k; j++) {
+        release_dead(g, j, &g->tb->insns[j]);
     }
     release_dead(g, k, i);
     return true;
@@ -1304,8 +1372,20 @@ static bool gen_body(Gen *g)
         if (tb->insns[k].op == EMU_JIT_INSN_START && !may_fault(tb, k)) {
             continue;
         }
+        unsigned add, access = zext_fold(g, k, &add);
+        if (access) {
+            g->folded = access;
+            g->fold_first = k;
+            g->fold_add = add;
+            g->fold_addr32 = true;
+            k = access - 1;
+            continue;
+        }
         if (folds_into_access(g, k)) {
             g->folded = k + 1;
+            g->fold_first = k;
+            g->fold_add = k;
+            g->fold_addr32 = false;
             continue;
         }
         if (!gen_insn(g, k, &tb->insns[k])) {

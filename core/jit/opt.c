@@ -19,6 +19,7 @@
 typedef struct EnvFact {
     int64_t off;
     uint32_t temp, version;
+    bool low32;                 /* only the low 32 bits are known (u32 load) */
 } EnvFact;
 
 #define ENV_FACTS 32
@@ -80,26 +81,29 @@ static void env_forget_overlap(OptState *st, int64_t off, unsigned size)
     }
 }
 
-static void env_remember(OptState *st, int64_t off, uint32_t temp)
+static void env_remember(OptState *st, int64_t off, uint32_t temp, bool low32)
 {
+    env_forget_overlap(st, off, 8);
     if (st->n_env == ENV_FACTS) {
         memmove(st->env, st->env + 1, (ENV_FACTS - 1) * sizeof(EnvFact));
         st->n_env--;
     }
-    st->env[st->n_env++] = (EnvFact){ off, temp, st->version[temp] };
+    st->env[st->n_env++] = (EnvFact){ off, temp, st->version[temp], low32 };
 }
 
-static bool env_lookup(OptState *st, int64_t off, uint32_t *temp)
+static bool env_lookup(OptState *st, int64_t off, uint32_t *temp, bool *low32)
 {
     for (unsigned i = 0; i < st->n_env; i++) {
         EnvFact *f = &st->env[i];
         if (f->off == off && st->version[f->temp] == f->version) {
             *temp = f->temp;
+            *low32 = f->low32;
             return true;
         }
     }
     return false;
 }
+
 
 static void make_movi(EmuJitInsn *insn, uint64_t v)
 {
@@ -115,6 +119,22 @@ static void make_mov(EmuJitInsn *insn, uint32_t src)
     uint32_t d = insn->args[0];
     memset(insn, 0, sizeof(*insn));
     insn->op = EMU_JIT_MOV;
+    insn->args[0] = d;
+    insn->args[1] = src;
+}
+
+/* An unsigned 32-bit env load of a slot whose value (or low half) a temp
+ * holds: that temp, zero-extended unless it is already. */
+static void forward_ld_env32(OptState *st, EmuJitInsn *insn, uint32_t src,
+                             bool low32)
+{
+    if (low32 || st->zbits[src] <= 32) {
+        make_mov(insn, src);
+        return;
+    }
+    uint32_t d = insn->args[0];
+    memset(insn, 0, sizeof(*insn));
+    insn->op = EMU_JIT_EXT32U;
     insn->args[0] = d;
     insn->args[1] = src;
 }
@@ -299,15 +319,21 @@ static void env_effects(OptState *st, EmuJitInsn *insn)
     switch (insn->op) {
     case EMU_JIT_LD_ENV: {
         uint32_t src;
-        if ((insn->aux & 7) == EMU_MO_64 && env_lookup(st, insn->imm, &src)) {
+        bool low32;
+        if (!env_lookup(st, insn->imm, &src, &low32)) {
+            break;
+        }
+        if ((insn->aux & 7) == EMU_MO_64 && !low32) {
             make_mov(insn, src);
+        } else if ((insn->aux & 7) == EMU_MO_32) {
+            forward_ld_env32(st, insn, src, low32);
         }
         break;
     }
     case EMU_JIT_ST_ENV:
         env_forget_overlap(st, insn->imm, 1u << (insn->aux & EMU_MO_SIZE));
         if ((insn->aux & EMU_MO_SIZE) == EMU_MO_64) {
-            env_remember(st, insn->imm, insn->args[0]);
+            env_remember(st, insn->imm, insn->args[0], false);
         }
         break;
     case EMU_JIT_CALL:
@@ -351,8 +377,10 @@ static void forward_pass(EmuJitCtx *ctx)
             st.cond_def[insn->args[0]] = (CondDef){
                 i + 1, st.version[insn->args[1]], st.version[insn->args[2]] };
         }
-        if (insn->op == EMU_JIT_LD_ENV && (insn->aux & 7) == EMU_MO_64) {
-            env_remember(&st, insn->imm, insn->args[0]);
+        if (insn->op == EMU_JIT_LD_ENV && ((insn->aux & 7) == EMU_MO_64 ||
+                                           (insn->aux & 7) == EMU_MO_32)) {
+            env_remember(&st, insn->imm, insn->args[0],
+                         (insn->aux & 7) == EMU_MO_32);
         }
     }
     g_free(st.is_const); g_free(st.val); g_free(st.copy_of);

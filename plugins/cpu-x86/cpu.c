@@ -205,7 +205,8 @@ static void set_reg(void *env, int reg, uint64_t v)
 {
     X86CpuState *e = env;
     if (reg >= EMU_X86_RAX && reg <= EMU_X86_R15) {
-        e->regs[reg < 8 ? gdb_to_enc[reg] : reg] = v;
+        /* outside 64-bit mode the translator reads 32 bits of each */
+        e->regs[reg < 8 ? gdb_to_enc[reg] : reg] = e->mode == 64 ? v : (uint32_t)v;
         return;
     }
     switch (reg) {

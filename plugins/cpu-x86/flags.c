@@ -4,10 +4,12 @@
  * evaluates Jcc/SETcc/CMOVcc conditions, and reads/writes EFLAGS.
  * Operand conventions (set by translate.c):
  *   ADD/ADC/SUB/SBB: dst = result, src = second operand, src2 = first,
- *                    carry = carry/borrow in (ADC/SBB)
+ *                    carry = carry/borrow in (ADC/SBB); ADD and SUB
+ *                    leave dst unset (it is src2 + src or src2 - src)
  *   INC/DEC: dst = result, src2 = first, carry = CF before
  *   LOGIC: dst = result.  MUL: dst = low result, src = overflow (CF=OF)
  *   EFLAGS: src = the flags themselves
+ *   INC_LAZY/DEC_LAZY: see x86-cpu.h
  */
 #include "x86-cpu.h"
 
@@ -53,17 +55,35 @@ static uint32_t flags_sub(uint64_t a, uint64_t b, uint64_t r, bool borrow,
     return f;
 }
 
+static uint32_t flags_of(const X86CpuState *env, uint32_t cc_op);
+
+/* INC/DEC of CC_INC_LAZY/CC_DEC_LAZY: CF from the operation before. */
+static uint32_t flags_incdec_lazy(const X86CpuState *env, bool inc, unsigned sz)
+{
+    uint64_t m = size_mask(sz), sign = (m >> 1) + 1;
+    uint64_t r = env->cc_lazy_res, before = inc ? r - 1 : r + 1;
+    uint32_t f = zsp(r, sz) | (flags_of(env, env->cc_op_prev) & X86_CF);
+    f |= ((before ^ 1 ^ r) & 0x10) ? X86_AF : 0;
+    f |= ((r & m) == (inc ? sign : sign - 1)) ? X86_OF : 0;
+    return f;
+}
+
 uint32_t x86_compute_flags(const X86CpuState *env)
 {
-    unsigned kind = env->cc_op / 4, sz = env->cc_op % 4;
+    return flags_of(env, env->cc_op);
+}
+
+static uint32_t flags_of(const X86CpuState *env, uint32_t cc_op)
+{
+    unsigned kind = cc_op / 4, sz = cc_op % 4;
     uint64_t d = env->cc_dst, s = env->cc_src, s2 = env->cc_src2;
     uint64_t m = size_mask(sz), sign = (m >> 1) + 1;
     switch (kind) {
     case CC_EFLAGS:
         return (uint32_t)s & X86_ARITH_FLAGS;
-    case CC_ADD: return flags_add(s2, s, d, false, sz);
+    case CC_ADD: return flags_add(s2, s, s2 + s, false, sz);
     case CC_ADC: return flags_add(s2, s, d, env->cc_carry & 1, sz);
-    case CC_SUB: return flags_sub(s2, s, d, false, sz);
+    case CC_SUB: return flags_sub(s2, s, s2 - s, false, sz);
     case CC_SBB: return flags_sub(s2, s, d, env->cc_carry & 1, sz);
     case CC_LOGIC: return zsp(d, sz);
     case CC_INC: {
@@ -90,12 +110,40 @@ uint32_t x86_compute_flags(const X86CpuState *env)
                ((s2 & sign) ? X86_OF : 0);
     case CC_SAR:
         return zsp(d, sz) | ((s & 1) ? X86_CF : 0);
+    case CC_INC_LAZY: case CC_DEC_LAZY:
+        return flags_incdec_lazy(env, kind == CC_INC_LAZY, sz);
     }
     return 0;
 }
 
+/* The condition after a compare (CC_SUB) straight from its operands,
+ * without the other flags; -1 for the conditions it leaves to the
+ * general path (overflow and parity). */
+static int cond_after_sub(const X86CpuState *env, unsigned cc)
+{
+    unsigned sz = env->cc_op % 4, shift = 64 - (8u << sz);
+    uint64_t a = env->cc_src2 << shift, b = env->cc_src << shift;
+    bool r;
+    switch (cc >> 1) {
+    case 1: r = a < b; break;
+    case 2: r = a == b; break;
+    case 3: r = a <= b; break;
+    case 4: r = (int64_t)(a - b) < 0; break;
+    case 6: r = (int64_t)a < (int64_t)b; break;
+    case 7: r = (int64_t)a <= (int64_t)b; break;
+    default: return -1;
+    }
+    return (cc & 1) ? !r : r;
+}
+
 bool x86_cond(const X86CpuState *env, unsigned cc)
 {
+    if (env->cc_op / 4 == CC_SUB) {
+        int r = cond_after_sub(env, cc);
+        if (r >= 0) {
+            return r;
+        }
+    }
     uint32_t f = x86_compute_flags(env);
     bool r;
     switch (cc >> 1) {

@@ -257,6 +257,50 @@ static void sub_flags(X86CpuState *e, uint64_t a, uint64_t b, unsigned sz)
     e->cc_op = CC_OP(CC_SUB, sz);
 }
 
+/* Elements of 2^sz bytes from addr to the end of its page. */
+static uint64_t elems_in_page(uint64_t addr, unsigned sz)
+{
+    return (4096 - (addr & 4095)) >> sz;
+}
+
+/* REP MOVS/STOS going up (DF clear), in bulk: a chunk never crosses a
+ * page of the source or the destination, so a fault in it comes before
+ * any byte of it is written, and the registers count every chunk done
+ * before it (exactly what the one-element loop would leave).  Stops
+ * early, leaving the rest to that loop, at an element that straddles a
+ * page and at an overlap where copying up differs from memmove. */
+static void string_bulk_up(X86CpuState *e, unsigned kind, unsigned sz,
+                           unsigned asz, uint64_t src_base, uint64_t dst_base)
+{
+    while (reg_get(e, R_ECX, asz)) {
+        uint64_t si = reg_get(e, R_ESI, asz), di = reg_get(e, R_EDI, asz);
+        uint64_t n = MIN(reg_get(e, R_ECX, asz), elems_in_page(dst_base + di, sz));
+        if (kind == 0) {
+            n = MIN(n, elems_in_page(src_base + si, sz));
+        }
+        uint64_t bytes = n << sz;
+        uint8_t *dst = guest_ptr(dst_base + di);
+        const uint8_t *src = guest_ptr(src_base + si);
+        if (n == 0 || (kind == 0 && (uint64_t)(dst - src) - 1 < bytes - 1)) {
+            return;
+        }
+        if (kind == 0) {
+            memmove(dst, src, bytes);
+        } else if (sz == 0) {
+            memset(dst, (int)(e->regs[R_EAX] & 0xff), bytes);
+        } else {
+            for (uint64_t k = 0; k < bytes; k += 1u << sz) {
+                memcpy(dst + k, &e->regs[R_EAX], 1u << sz);
+            }
+        }
+        if (kind == 0) {
+            reg_set(e, R_ESI, asz, si + bytes);
+        }
+        reg_set(e, R_EDI, asz, di + bytes);
+        reg_set(e, R_ECX, asz, reg_get(e, R_ECX, asz) - n);
+    }
+}
+
 /* a = kind | rep << 4 | size << 8 | addr size << 12, b = source base.
  * kind: 0 movs, 1 stos, 2 lods, 3 cmps, 4 scas. */
 EMU_JIT_HELPER(x86_helper_string)
@@ -266,6 +310,9 @@ EMU_JIT_HELPER(x86_helper_string)
     unsigned asz = (a >> 12) & 3;
     int64_t step = e->df * (int64_t)(1u << sz);
     uint64_t dst_base = e->mode == 64 ? 0 : e->seg_base[SEG_ES];
+    if (rep && kind <= 1 && e->df > 0 && asz >= 2) {
+        string_bulk_up(e, kind, sz, asz, b, dst_base);
+    }
     for (;;) {
         if (rep && reg_get(e, R_ECX, asz) == 0) {
             break;

@@ -143,9 +143,12 @@ static T calli(Dis *d, EmuJitHelper fn, unsigned n, uint64_t a0, uint64_t a1,
 
 /* ---- registers ---- */
 
+/* Outside 64-bit mode a register never has bits above 31 set (every
+ * write is 32 bits or narrower), so 32-bit loads tell the optimizer the
+ * value is zero-extended already. */
 static T ld_reg(Dis *d, unsigned idx)
 {
-    return ld_env(d, REG_OFF(idx), EMU_MO_64);
+    return ld_env(d, REG_OFF(idx), d->mode == 64 ? EMU_MO_64 : EMU_MO_32);
 }
 
 static void st_reg(Dis *d, unsigned idx, T v)
@@ -372,7 +375,11 @@ static bool next_insn_sets_all_flags(Dis *d)
 
 static void set_cc(Dis *d, unsigned kind, unsigned sz, T dst, T src, T src2)
 {
-    st_env(d, dst, ENV_OFF(cc_dst), EMU_MO_64);
+    /* the result of ADD/SUB follows from the operands (see flags.c): a
+     * CMP then needs neither the subtraction nor its store */
+    if (kind != CC_ADD && kind != CC_SUB) {
+        st_env(d, dst, ENV_OFF(cc_dst), EMU_MO_64);
+    }
     if (src) {
         st_env(d, src, ENV_OFF(cc_src), EMU_MO_64);
     }
@@ -422,6 +429,10 @@ static T cf_inline(Dis *d)
     }
     case CC_INC: case CC_DEC:
         return d->cc_carry;
+    case CC_SHR: case CC_SAR:   /* the last bit shifted out */
+        return opi(d, EMU_JIT_AND, d->cc_src, 1);
+    case CC_SHL:
+        return setcond(d, EMU_JIT_TSTNE, d->cc_src, cst(d, (mask_of(sz) >> 1) + 1));
     default:
         return 0;
     }
@@ -472,6 +483,7 @@ static T cond_inline(Dis *d, unsigned cc)
         break;
     case CC_ADD: case CC_INC: case CC_DEC: case CC_ADC: case CC_SBB:
     case CC_SHL: case CC_SHR: case CC_SAR: case CC_MUL:
+    case CC_INC_LAZY: case CC_DEC_LAZY:
         if (base == 4) {
             a = d->cc_dst; b = cst(d, mask_of(sz)); c = EMU_JIT_TSTEQ;
         } else if (base == 8) {

@@ -39,6 +39,11 @@ enum {
     CC_MUL,             /* cc_src != 0: CF = OF = 1 */
     CC_SHL, CC_SHR, CC_SAR, /* dst = result, src = value shifted by n-1,
                                src2 = original value */
+    /* INC/DEC translated without knowing the operation before: the result
+     * is in cc_lazy_res and CF is that of cc_op_prev, the operation
+     * before, whose operands stay in cc_dst..cc_carry.  Keep these two
+     * last (a cc_op at or above CC_OP(CC_INC_LAZY, 0) is one of them). */
+    CC_INC_LAZY, CC_DEC_LAZY,
     CC_KINDS
 };
 #define CC_OP(kind, szlog) ((kind) * 4 + (szlog))
@@ -67,6 +72,8 @@ typedef struct X86CpuState {
     uint64_t rip;
     uint64_t cc_dst, cc_src, cc_src2, cc_carry;
     uint32_t cc_op;
+    uint32_t cc_op_prev;        /* CC_INC_LAZY/CC_DEC_LAZY: see above */
+    uint64_t cc_lazy_res;
     uint32_t mode;              /* 16, 32 or 64 */
     int64_t df;                 /* +1 or -1 */
     uint64_t eflags_rest;       /* non-arithmetic bits except DF */

@@ -84,6 +84,59 @@ static void check_fp_flags_at_fault(void *bad)
 }
 #endif
 
+/* REP MOVS/STOS that run into a PROT_NONE page: the registers in the
+ * handler count the elements copied before the fault. */
+static sigjmp_buf rep_jmp;
+static volatile uintptr_t rep_cx, rep_si, rep_di;
+
+static void on_rep_fault(int sig, siginfo_t *si, void *ucp)
+{
+    ucontext_t *uc = ucp;
+    got = sig;
+    fault_addr = (uintptr_t)si->si_addr;
+    fault_rip = (uintptr_t)uc->uc_mcontext.gregs[REG_PC];
+#ifdef __x86_64__
+    rep_cx = uc->uc_mcontext.gregs[REG_RCX];
+    rep_si = uc->uc_mcontext.gregs[REG_RSI];
+    rep_di = uc->uc_mcontext.gregs[REG_RDI];
+#else
+    rep_cx = uc->uc_mcontext.gregs[REG_ECX];
+    rep_si = uc->uc_mcontext.gregs[REG_ESI];
+    rep_di = uc->uc_mcontext.gregs[REG_EDI];
+#endif
+    siglongjmp(rep_jmp, 1);
+}
+
+/* kind 0: movsb into the bad page, 1: movsl out of it, 2: stosw into it */
+static void rep_fault(int kind, char *page, size_t n)
+{
+    static char src[16384];
+    memset(src, 0x33, sizeof(src));
+    char *from = kind == 1 ? page + 4096 - 200 : src;
+    char *to = kind == 1 ? src : page + 4096 - 300;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_sigaction = on_rep_fault;
+    sa.sa_flags = SA_SIGINFO;
+    sigaction(SIGSEGV, &sa, NULL);
+    got = 0;
+    if (!sigsetjmp(rep_jmp, 1)) {
+        uintptr_t c = n, si = (uintptr_t)from, di = (uintptr_t)to;
+        if (kind == 0) {
+            asm volatile("cld; rep movsb" : "+c"(c), "+S"(si), "+D"(di) : : "memory");
+        } else if (kind == 1) {
+            asm volatile("cld; rep movsl" : "+c"(c), "+S"(si), "+D"(di) : : "memory");
+        } else {
+            asm volatile("cld; rep stosw" : "+c"(c), "+D"(di) : "a"(0x5a5a) : "memory");
+        }
+    }
+    printf("rep %d: SIGSEGV %d addr %+ld cx %ld si %+ld di %+ld last %x\n", kind,
+           got == SIGSEGV, (long)(fault_addr - (uintptr_t)(page + 4096)),
+           (long)rep_cx, kind == 2 ? 0L : (long)(rep_si - (uintptr_t)from),
+           (long)(rep_di - (uintptr_t)to),
+           kind == 1 ? src[199] : page[4095]);
+}
+
 static void on_alarm(int sig)
 {
     got = sig;
@@ -123,6 +176,13 @@ int main(void)
     got = 0;
     asm volatile(".globl ill_insn\nill_insn: ud2\n");
     printf("SIGILL %d at insn %d\n", got == SIGILL, fault_rip == (uintptr_t)ill_insn);
+
+    char *pages = mmap(NULL, 8192, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    mprotect(pages + 4096, 4096, PROT_NONE);
+    rep_fault(0, pages, 5000);
+    rep_fault(2, pages, 3000);
+    rep_fault(1, pages, 1000);
 
     got = 0;
     signal(SIGALRM, on_alarm);

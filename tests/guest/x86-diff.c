@@ -289,6 +289,10 @@ enum { F_NONE, F_BMI1, F_BMI2, F_LZCNT, F_POPCNT, F_MOVBE, F_SSSE3,
       "mov rdx, [rsp+40]; mov rsi, [rsp+24]; sub rsi, r9; mov rsp, r9; mov rbp, r8; " \
       "xor r8d, r8d; xor r9d, r9d") \
     X(popf, ALL, G_ANY, F_NONE, "push rbx; and qword ptr [rsp], 0x8d5; popfq") \
+    X(incdec_lazy, ALL, G_ANY, F_NONE, "cmp rax, rbx; jmp 1f; 1: inc ecx; jmp 2f; 2: dec dl; " \
+      "setc bl; shl rsi, 3; jmp 3f; 3: inc rdi; adc rax, rcx; jmp 4f; 4: inc eax; jmp 5f; 5: dec bx") \
+    X(cond_next_block, ALL, G_ANY, F_NONE, "cmp rax, rbx; jmp 1f; 1: setb cl; jmp 2f; 2: setle ch; " \
+      "cmp dx, bx; jmp 3f; 3: setg dl; cmovs rsi, rdi; sub r8d, eax; jmp 4f; 4: cmovbe eax, ebx; seto bl") \
     X(rep_movsb, ALL, G_STR, F_NONE, "rep movsb") \
     X(rep_movsq, ALL, G_STR, F_NONE, "rep movsq") \
     X(rep_stosd, ALL, G_STR, F_NONE, "rep stosd") \

@@ -79,6 +79,10 @@ asm(".text\n.intel_syntax noprefix\n"
       "shrd dword ptr [ebp+8], ecx, 31") \
     X(incdec, ALL, "inc eax; dec ebx; inc cx; dec dx; inc esi; dec edi") \
     X(incdec16, ALL, "inc ax; dec si; inc di; dec word ptr [ebp+4]") \
+    X(cond_next_block, ALL, "cmp eax, ebx; jmp 1f; 1: setb cl; jmp 2f; 2: setle ch; cmp dl, bl; " \
+      "jmp 3f; 3: setg dl; cmovs esi, edi; sub si, ax; jmp 4f; 4: cmovbe eax, ebx; setnp bl") \
+    X(incdec_lazy, ALL, "cmp eax, ebx; jmp 1f; 1: inc ecx; jmp 2f; 2: dec dl; setc bl; shr esi, 3; " \
+      "jmp 3f; 3: inc edi; adc eax, ecx; jmp 4f; 4: inc eax; jmp 5f; 5: dec bx; sbb esi, edi") \
     X(aaa, CF | AF, "aaa; mov ebx, eax; aas") \
     X(daa, CF | AF | SF | ZF | PF, "daa; mov ebx, eax; das") \
     X(aam, SF | ZF | PF, "aam; mov ebx, eax; aam 7; mov ecx, eax; aad; mov edx, eax; aad 9") \

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <cmocka.h>
+#include <sys/mman.h>
 #include <emu/jit.h>
 
 typedef struct Env {
@@ -167,8 +168,11 @@ static const EmuJitOp unary_ops[] = {
 
 /* Guest memory of the random programs (guest base 0: host addresses),
  * one buffer per run so that both runs start from the same bytes; the
- * addresses stay in [mem + 1, mem + 255 + 8]. */
-static uint8_t guest_mem[2][256 + 16];
+ * addresses stay in [mem + 1, mem + 255 + 8].  Below 4 GiB when the host
+ * allows (MAP_32BIT), so that 32-bit addresses (EXT32U) reach it too. */
+#define GUEST_MEM_SIZE (256 + 16)
+static uint8_t *guest_mem[2];
+static bool guest_mem_low;
 
 /* d = [mem + 8 + (a & 0xf8) +/- k] or the store of d there: the address
  * arithmetic right before the access is what the backend folds into one
@@ -182,10 +186,21 @@ static void random_access(EmuJitCtx *c, uint8_t *mem, EmuJitTemp d,
     emu_jit_movi(c, k, 0xf8);
     emu_jit_op2(c, EMU_JIT_AND, off, a, k);
     emu_jit_op2(c, EMU_JIT_ADD, addr, base, off);
+    bool addr32 = guest_mem_low && next_rand() % 2;
+    if (addr32) {               /* garbage above bit 31, dropped below */
+        emu_jit_movi(c, k, (int64_t)(next_rand() << 32));
+        emu_jit_op2(c, EMU_JIT_ADD, addr, addr, k);
+    }
     if (next_rand() % 2) {
         emu_jit_movi(c, k, (int64_t)(next_rand() % 8));
         emu_jit_op2(c, next_rand() % 2 ? EMU_JIT_ADD : EMU_JIT_SUB, addr,
                     addr, k);
+    }
+    if (addr32) {
+        emu_jit_op1(c, EMU_JIT_EXT32U, addr, addr);
+        if (next_rand() % 2) {
+            emu_jit_op1(c, EMU_JIT_EXT32U, addr, addr);
+        }
     }
     EmuJitMemOp mo = (EmuJitMemOp)(next_rand() % 8);
     if (next_rand() % 2) {
@@ -334,7 +349,7 @@ static void test_random_native(void **state)
         rng = seed;
         EmuJitCtx *nat = emu_jit_ctx_new();
         build_random_mem(nat, 5 + prog % 60, guest_mem[1]);
-        for (size_t i = 0; i < sizeof(guest_mem[0]); i++) {
+        for (size_t i = 0; i < GUEST_MEM_SIZE; i++) {
             guest_mem[0][i] = guest_mem[1][i] = (uint8_t)next_rand();
         }
         if (prog % 2) {
@@ -354,7 +369,7 @@ static void test_random_native(void **state)
             skip();             /* no native backend on this host */
         }
         if (r1 != r2 || f1 != f2 || memcmp(&e1, &e2, sizeof(e1)) != 0 ||
-            memcmp(guest_mem[0], guest_mem[1], sizeof(guest_mem[0])) != 0) {
+            memcmp(guest_mem[0], guest_mem[1], GUEST_MEM_SIZE) != 0) {
             char *text = emu_jit_ctx_dump(nat);
             print_error("program %d differs in native code:\n%s", prog, text);
             g_free(text);
@@ -367,6 +382,14 @@ static void test_random_native(void **state)
 
 int main(void)
 {
+    void *low = MAP_FAILED;
+#ifdef MAP_32BIT
+    low = mmap(NULL, 2 * GUEST_MEM_SIZE, PROT_READ | PROT_WRITE,
+               MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
+#endif
+    guest_mem_low = low != MAP_FAILED;
+    guest_mem[0] = guest_mem_low ? low : g_malloc(2 * GUEST_MEM_SIZE);
+    guest_mem[1] = guest_mem[0] + GUEST_MEM_SIZE;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_op_table),
         cmocka_unit_test(test_arith),
