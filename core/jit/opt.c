@@ -397,9 +397,12 @@ static bool removable(const EmuJitInsn *insn)
     return def->n_out && !(def->flags & EMU_JIT_F_SIDE);
 }
 
-/* Backward liveness; branches make every temp read anywhere live. */
-static void dead_code_pass(EmuJitCtx *ctx)
+/* Backward liveness; branches make every temp read anywhere live, so an
+ * instruction only read by one removed here stays until the next round.
+ * Returns whether it removed anything. */
+static bool dead_code_round(EmuJitCtx *ctx)
 {
+    bool removed = false;
     unsigned n = ctx->n_temps;
     bool *used_anywhere = g_new0(bool, n);
     bool *live = g_new0(bool, n);
@@ -424,6 +427,7 @@ static void dead_code_pass(EmuJitCtx *ctx)
         }
         if (def->n_out && removable(insn) && !live[insn->args[0]]) {
             memset(insn, 0, sizeof(*insn));
+            removed = true;
             continue;
         }
         if (def->n_out) {
@@ -436,6 +440,13 @@ static void dead_code_pass(EmuJitCtx *ctx)
     }
     g_free(used_anywhere);
     g_free(live);
+    return removed;
+}
+
+static void dead_code_pass(EmuJitCtx *ctx)
+{
+    for (unsigned round = 0; round < 8 && dead_code_round(ctx); round++) {
+    }
 }
 
 typedef struct PendingStore {
