@@ -30,8 +30,11 @@
 extern "C" {
 #endif
 
+/* A plugin loads when its major equals the core's and its minor is not
+ * newer.  Minor versions only add: 1.1 added EmuCpuClass exec_enter and
+ * exec_leave and the IR's host floating-point ops (EMU_JIT_F_FP). */
 #define EMU_ABI_MAJOR 1
-#define EMU_ABI_MINOR 0
+#define EMU_ABI_MINOR 1
 
 /* "EMUP" little-endian: tells an emu plugin from any other shared object. */
 #define EMU_PLUGIN_MAGIC 0x50554d45u

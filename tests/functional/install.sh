@@ -73,5 +73,5 @@ run make -C "$TMP/ex2" PKG_CONFIG="$PKG_CONFIG" CFLAGS="-O2 -include $TMP/ex2/ab
 expect_ok "ABI 2 copy builds"
 export EMU_PLUGIN_PATH="$TMP/ex2"
 run "$IEMU" -device debug-out,help
-expect_error "ABI 2 copy refused" "$TMP/ex2/dev-debugout.so: emu plugin of ABI 2.0, but this emu provides ABI 1.0: upgrade emu"
+expect_error "ABI 2 copy refused" "$TMP/ex2/dev-debugout.so: emu plugin of ABI 2.$EMU_ABI_MINOR, but this emu provides ABI $EMU_ABI: upgrade emu"
 finish

@@ -4,6 +4,10 @@ set -u
 : "${top_builddir:=$(pwd)}"
 : "${top_srcdir:=$top_builddir}"
 EMU="$top_builddir/emu"
+# the plugin ABI this tree provides, as MAJOR.MINOR
+abi_part() { sed -n "s/^#define EMU_ABI_$1 //p" "$top_srcdir/plugin-api/emu/plugin.h"; }
+EMU_ABI_MINOR=$(abi_part MINOR)
+EMU_ABI="$(abi_part MAJOR).$EMU_ABI_MINOR"
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 failures=0

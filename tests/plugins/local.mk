@@ -26,6 +26,15 @@ tests_plugins_minor_test_minor_la_CFLAGS = $(PLUGIN_CFLAGS)
 tests_plugins_minor_test_minor_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
 tests_plugins_minor_test_minor_la_LIBADD = $(PLUGIN_LIBS)
 
+# built for ABI 1.0: a core of a newer minor still loads it
+check_LTLIBRARIES += tests/plugins/minor0/test-minor0.la
+tests_plugins_minor0_test_minor0_la_SOURCES = $(TEST_PLUGIN_SRC)
+tests_plugins_minor0_test_minor0_la_CPPFLAGS = $(PLUGIN_CPPFLAGS) \
+	-DTEST_ABI_MINOR=0 -DTEST_PLUGIN_NAME='"test-minor0"'
+tests_plugins_minor0_test_minor0_la_CFLAGS = $(PLUGIN_CFLAGS)
+tests_plugins_minor0_test_minor0_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
+tests_plugins_minor0_test_minor0_la_LIBADD = $(PLUGIN_LIBS)
+
 check_LTLIBRARIES += tests/plugins/initfail/test-initfail.la
 tests_plugins_initfail_test_initfail_la_SOURCES = $(TEST_PLUGIN_SRC)
 tests_plugins_initfail_test_initfail_la_CPPFLAGS = $(PLUGIN_CPPFLAGS) \
