@@ -4,12 +4,12 @@
 # gdb-target, which must be -O0, says so with a pragma.
 if HOST_X86_64
 check_PROGRAMS += tests/guest/x86-diff tests/guest/x86-smc tests/guest/x86-fpe
-tests_guest_x86_diff_SOURCES = tests/guest/x86-diff.c
+tests_guest_x86_diff_SOURCES = tests/guest/x86-diff.c tests/guest/xorshift.h
 tests_guest_x86_diff_CFLAGS = $(WARN_CFLAGS)
 tests_guest_x86_diff_LDFLAGS = -all-static
 # 32-bit (i386) code: needs gcc-multilib
 check_PROGRAMS += tests/guest/x86-diff32
-tests_guest_x86_diff32_SOURCES = tests/guest/x86-diff32.c
+tests_guest_x86_diff32_SOURCES = tests/guest/x86-diff32.c tests/guest/xorshift.h
 tests_guest_x86_diff32_CFLAGS = -m32 -msse2 $(WARN_CFLAGS)
 tests_guest_x86_diff32_LDFLAGS = -m32 -all-static
 tests_guest_x86_fpe_SOURCES = tests/guest/x86-fpe.c

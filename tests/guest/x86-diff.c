@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "xorshift.h"
 
 typedef struct Regs {
     uint64_t r[10];         /* rax rbx rcx rdx rsi rdi r8 r9 r10 r11 */
@@ -537,16 +538,6 @@ static const Test tests[] = {
 #define ENTRY(name, mask, g, f, text) { #name, code_##name, mask, g, f },
     TESTS(ENTRY)
 };
-
-static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
-
-static uint64_t rnd(void)
-{
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return rng_state;
-}
 
 static uint64_t interesting(void)
 {

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "xorshift.h"
 
 typedef struct Regs {
     uint32_t r[6];          /* eax ebx ecx edx esi edi */
@@ -131,16 +132,6 @@ static const struct { const char *name; const void *code; uint32_t mask; } tests
 #define ENTRY(name, mask, text) { #name, code_##name, mask },
     TESTS(ENTRY)
 };
-
-static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
-
-static uint64_t rnd(void)
-{
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return rng_state;
-}
 
 static uint32_t interesting(void)
 {

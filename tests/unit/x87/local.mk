@@ -10,7 +10,8 @@ tests_unit_x87_test_x87_LDADD = plugins/cpu-x86/fpu/libx87.la $(CMOCKA_LIBS)
 # fpu/x80-fast.h against the library (portable)
 check_PROGRAMS += tests/unit/x87/test-x80-fast
 TESTS += tests/unit/x87/test-x80-fast
-tests_unit_x87_test_x80_fast_SOURCES = tests/unit/x87/test-x80-fast.c
+tests_unit_x87_test_x80_fast_SOURCES = tests/unit/x87/test-x80-fast.c \
+	tests/guest/xorshift.h
 tests_unit_x87_test_x80_fast_CPPFLAGS = $(tests_unit_x87_test_x87_CPPFLAGS)
 tests_unit_x87_test_x80_fast_CFLAGS = $(tests_unit_x87_test_x87_CFLAGS)
 tests_unit_x87_test_x80_fast_LDADD = $(tests_unit_x87_test_x87_LDADD)

@@ -22,15 +22,7 @@
 
 #define CASES 200000
 
-static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
-
-static uint64_t rnd(void)
-{
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return rng_state;
-}
+#include "../../guest/xorshift.h"
 
 static uint64_t gen_mant(void)
 {
