@@ -45,6 +45,7 @@ static int usage(FILE *out, const char *prog)
             "-p pagesize   EMU_PAGESIZE   guest page size (only 4096)\n"
             "-g port       EMU_GDB        wait for gdb on a TCP port ([host:]port)\n"
             "-singlestep   EMU_SINGLESTEP one instruction per translated block\n"
+            "-perfmap      EMU_PERFMAP    write /tmp/perf-PID.map for perf (host code of each block)\n"
             "-jit backend  EMU_JIT_BACKEND x86_64 (default on x86_64 hosts) or interp\n"
             "-strace       EMU_STRACE     log system calls\n"
             "              EMU_JIT_OPTIMIZE=0 turns the IR optimizer off\n"
@@ -80,7 +81,7 @@ typedef struct Options {
     const char *argv0;
     const char *gdb;
     GPtrArray *set_env, *unset_env;
-    bool singlestep;
+    bool singlestep, perfmap;
 } Options;
 
 static void list_cpus(void)
@@ -113,6 +114,10 @@ static int apply_option(Options *o, const char *name, const char *arg,
     }
     if (!strcmp(name, "singlestep")) {
         o->singlestep = true;
+        return 1;
+    }
+    if (!strcmp(name, "perfmap")) {
+        o->perfmap = true;
         return 1;
     }
     NEEDS_ARG();
@@ -198,7 +203,7 @@ static const struct {
     { "LOG", "d", true, false }, { "LOG_FILENAME", "D", true, false },
     { "PAGESIZE", "p", true, false }, { "GDB", "g", true, false },
     { "STRACE", "strace", true, true }, { "SINGLESTEP", "singlestep", true, true },
-    { "VERSION", "version", true, true },
+    { "VERSION", "version", true, true }, { "PERFMAP", "perfmap", true, true },
     { "JIT_BACKEND", "jit", false, false },
 };
 
@@ -435,6 +440,7 @@ static bool setup_jit(Options *o, GError **errp)
         .optimize = !g_strcmp0(g_getenv("EMU_JIT_OPTIMIZE"), "0") ? false : true,
         .guest_base = guest_base,
         .single_step = o->singlestep,
+        .perfmap = o->perfmap,
     };
     if (o->backend && !emu_jit_backend_from_name(o->backend, &jo.backend)) {
         g_set_error(errp, EMU_ERROR, 0, "unknown JIT backend '%s' "

@@ -18,8 +18,10 @@
 #include "config.h"
 #include "jit-internal.h"
 #include <emu/log.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <string.h>
+#include <unistd.h>
 
 EmuJitOptions emu_jit_opts = {
     .size = sizeof(EmuJitOptions),
@@ -312,6 +314,34 @@ static bool breakpoint_at_locked(uint64_t pc)
     return n_breakpoints && g_hash_table_contains(breakpoints, &pc);
 }
 
+#ifdef __x86_64__
+/* -perfmap: one "START SIZE name" line (hex) per block in the map file
+ * perf reads for JIT code, /tmp/perf-PID.map; reopened after fork. */
+static void perfmap_add(const EmuJitTb *tb)
+{
+    static int fd = -1;
+    static pid_t fd_pid;
+    pid_t pid = getpid();
+    if (fd_pid != pid) {
+        char path[64];
+        g_snprintf(path, sizeof(path), "/tmp/perf-%d.map", (int)pid);
+        if (fd >= 0) {
+            close(fd);
+        }
+        fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+        fd_pid = pid;
+    }
+    char line[96];
+    int n = g_snprintf(line, sizeof(line), "%" G_GINT64_MODIFIER "x %x guest-0x%"
+                       G_GINT64_MODIFIER "x\n", (guint64)(uintptr_t)tb->host_code,
+                       tb->host_size, tb->pc);
+    if (fd >= 0 && write(fd, line, (size_t)n) != n) {
+        close(fd);      /* a full /tmp: stop writing, do not stop the guest */
+        fd = -1;
+    }
+}
+#endif
+
 /* A block must end in front of a breakpoint so the vCPU loop sees its pc:
  * the number of instructions before the first breakpoint after the
  * block's start, 0 when none is inside. */
@@ -390,6 +420,9 @@ static EmuJitTb *translate_block(EmuJitCpu *cpu, uint64_t pc, uint32_t flags)
     }
     if (emu_log_enabled(EMU_LOG_OUT_ASM) && tb->host_code) {
         emu_jit_log_host_code(tb->host_code, tb->host_size);
+    }
+    if (emu_jit_opts.perfmap && tb->host_code) {
+        perfmap_add(tb);
     }
 #endif
     stats.blocks_translated++;

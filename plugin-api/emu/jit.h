@@ -344,6 +344,7 @@ typedef struct EmuJitOptions {
     uint64_t guest_base;      /* user mode: host address of guest 0 */
     unsigned max_insns;       /* per block, 0: the CPU's default */
     bool single_step;         /* -singlestep: one instruction per block */
+    bool perfmap;             /* -perfmap: name host code for perf (ABI 1.1) */
 } EmuJitOptions;
 
 /* Global JIT configuration; call before creating vCPUs. */

@@ -32,7 +32,8 @@ extern "C" {
 
 /* A plugin loads when its major equals the core's and its minor is not
  * newer.  Minor versions only add: 1.1 added EmuCpuClass exec_enter and
- * exec_leave and the IR's host floating-point ops (EMU_JIT_F_FP). */
+ * exec_leave, the IR's host floating-point ops (EMU_JIT_F_FP) and
+ * EmuJitOptions.perfmap. */
 #define EMU_ABI_MAJOR 1
 #define EMU_ABI_MINOR 1
 

@@ -111,6 +111,14 @@ run "$EMU_USER" -h
 expect_ok "-h"
 expect_out "-h lists -strace" "-strace"
 
+# -perfmap: perf's map of JIT code, /tmp/perf-PID.map (the guest's pid
+# is the emulator's), one "START SIZE name" line per translated block
+run "$EMU_USER" -perfmap /bin/busybox sh -c 'echo $$'
+map=/tmp/perf-$out.map
+if [ -s "$map" ] && ! grep -qvE '^[0-9a-f]+ [0-9a-f]+ guest-0x[0-9a-f]+$' "$map"; then
+    pass; else fail "-perfmap: $map: $(head -3 "$map" 2>&1)"; fi
+rm -f "$map"
+
 run "$EMU_USER" -d help
 expect_ok "-d help"
 expect_out "-d help lists in_asm" "in_asm"
