@@ -56,6 +56,18 @@ expect_err_has() {
         fail "$1: stderr lacks '$2': $err"; fi
 }
 
+# expect_same DESC WANT GOT: the two files are identical (else the first
+# differing lines)
+expect_same() {
+    if cmp -s "$2" "$3"; then
+        echo "$1: $(wc -l < "$3") lines identical"
+        pass
+    else
+        fail "$1: mismatches:"
+        diff "$2" "$3" | head -20
+    fi
+}
+
 finish() {
     echo "$checks passed, $failures failed"
     [ "$failures" -eq 0 ]

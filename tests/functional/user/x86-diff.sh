@@ -26,14 +26,7 @@ for backend in interp x86_64; do
              !($1 in skip) && $2 != "skipped" && $1 != "cases"' \
             "$TMP/skip" "$TMP/native" > "$TMP/want"
         grep -v -e '^cases ' -e '^[a-z0-9_]* skipped ' "$TMP/emu" > "$TMP/got"
-        cases=$(wc -l < "$TMP/got")
-        if cmp -s "$TMP/want" "$TMP/got"; then
-            echo "$tag: $cases cases identical"
-            pass
-        else
-            fail "$tag: mismatches:"
-            diff "$TMP/want" "$TMP/got" | head -20
-        fi
+        expect_same "$tag" "$TMP/want" "$TMP/got"
     done
 done
 finish

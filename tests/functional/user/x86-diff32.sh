@@ -49,12 +49,6 @@ for backend in interp x86_64; do
         continue
     fi
     mask_de "$TMP/got" > "$TMP/got.cmp"
-    if cmp -s "$TMP/want.cmp" "$TMP/got.cmp"; then
-        echo "$backend: $(wc -l < "$TMP/got") lines identical to $oracle"
-        pass
-    else
-        fail "$backend: mismatches against $oracle:"
-        diff "$TMP/want.cmp" "$TMP/got.cmp" | head -20
-    fi
+    expect_same "$backend against $oracle" "$TMP/want.cmp" "$TMP/got.cmp"
 done
 finish

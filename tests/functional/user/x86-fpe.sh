@@ -14,12 +14,6 @@ for backend in interp x86_64; do
         fail "$backend: emu-x86_64 failed: $(head -c 500 "$TMP/emu.err")"
         continue
     fi
-    if cmp -s "$TMP/native" "$TMP/emu"; then
-        echo "$backend: $(wc -l < "$TMP/emu") cases identical"
-        pass
-    else
-        fail "$backend: mismatches:"
-        diff "$TMP/native" "$TMP/emu" | head -20
-    fi
+    expect_same "$backend" "$TMP/native" "$TMP/emu"
 done
 finish
